@@ -1,0 +1,4 @@
+//! End-to-end tests: the built app in headless Chromium, served by the indexer, over a real anvil.
+
+mod harness;
+mod overview;

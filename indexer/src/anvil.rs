@@ -1,0 +1,209 @@
+//! Starting and stopping a local anvil node, the devnet's L1.
+
+use std::{
+    fs::File,
+    io,
+    net::{SocketAddr, TcpListener},
+    os::unix::process::CommandExt,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::l1::L1Client;
+
+/// How to start anvil.
+#[derive(Debug, Clone)]
+pub struct AnvilConfig {
+    /// The anvil executable.
+    pub bin: PathBuf,
+    /// Loopback address and port to listen on.
+    pub addr: SocketAddr,
+    /// Seconds between mined blocks; `None` mines a block per transaction.
+    pub block_time: Option<u64>,
+    /// Where anvil's own output goes; discarded when `None`.
+    pub log_path: Option<PathBuf>,
+}
+
+/// Why anvil could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum AnvilError {
+    /// The port anvil should listen on is taken.
+    #[error(
+        "cannot start anvil: {addr} is already in use (stop whatever listens there, or pass --l1-rpc to use it)"
+    )]
+    PortBusy {
+        /// The requested address.
+        addr: SocketAddr,
+    },
+    /// The executable could not be run.
+    #[error("cannot run anvil at {}: {source} (run `cargo xtask run`, which installs it, or pass --anvil-bin)", bin.display())]
+    Spawn {
+        /// The executable that was tried.
+        bin: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// Anvil exited before it answered.
+    #[error("anvil exited during start-up with {status}; its output is in {log}")]
+    Exited {
+        /// Its exit status.
+        status: std::process::ExitStatus,
+        /// Where its output went.
+        log: String,
+    },
+    /// Anvil did not answer JSON-RPC in time.
+    #[error("anvil did not answer on {url} within {timeout:?}")]
+    NotReady {
+        /// The endpoint polled.
+        url: String,
+        /// How long it was polled.
+        timeout: Duration,
+    },
+    /// The log file could not be created.
+    #[error("cannot create anvil log {}: {source}", path.display())]
+    Log {
+        /// The log path.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+}
+
+/// A running anvil process, killed when dropped.
+#[derive(Debug)]
+pub struct Anvil {
+    child: Child,
+    url: String,
+    log: Option<PathBuf>,
+}
+
+impl Anvil {
+    /// Starts anvil and waits until it answers JSON-RPC.
+    pub async fn start(config: &AnvilConfig) -> Result<Self, AnvilError> {
+        // Fail with a clear message rather than letting anvil print a bind error to its log.
+        TcpListener::bind(config.addr).map_err(|_| AnvilError::PortBusy { addr: config.addr })?;
+
+        let mut cmd = Command::new(&config.bin);
+        cmd.arg("--host")
+            .arg(config.addr.ip().to_string())
+            .arg("--port")
+            .arg(config.addr.port().to_string())
+            .stdin(Stdio::null());
+        if let Some(seconds) = config.block_time {
+            cmd.arg("--block-time").arg(seconds.to_string());
+        }
+        match &config.log_path {
+            Some(path) => {
+                let file = File::create(path).map_err(|source| AnvilError::Log {
+                    path: path.clone(),
+                    source,
+                })?;
+                let err = file.try_clone().map_err(|source| AnvilError::Log {
+                    path: path.clone(),
+                    source,
+                })?;
+                cmd.stdout(file).stderr(err);
+            }
+            None => {
+                cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            }
+        }
+        // SAFETY: `prctl` is async-signal-safe; the closure allocates nothing. If this process dies
+        // without running its clean-up (SIGKILL), the kernel then kills anvil too.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().map_err(|source| AnvilError::Spawn {
+            bin: config.bin.clone(),
+            source,
+        })?;
+        let mut anvil = Self {
+            child,
+            url: format!("http://{}", config.addr),
+            log: config.log_path.clone(),
+        };
+        anvil.wait_ready(Duration::from_secs(30)).await?;
+        Ok(anvil)
+    }
+
+    async fn wait_ready(&mut self, timeout: Duration) -> Result<(), AnvilError> {
+        let client = L1Client::new(&self.url).expect("a socket address forms a valid URL");
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let log = self.log.as_deref().map_or_else(
+                    || "nowhere (no log path)".to_owned(),
+                    |p| p.display().to_string(),
+                );
+                return Err(AnvilError::Exited { status, log });
+            }
+            if client.status().await.is_ok() {
+                return Ok(());
+            }
+            if start.elapsed() > timeout {
+                return Err(AnvilError::NotReady {
+                    url: self.url.clone(),
+                    timeout,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The JSON-RPC endpoint.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The operating system's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stops anvil and waits for it to exit.
+    pub fn stop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            // SIGTERM first so anvil can flush; SIGKILL if it lingers.
+            // SAFETY: plain syscall on a pid this process owns and has not reaped.
+            unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if !matches!(self.child.try_wait(), Ok(None)) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Looks for an anvil executable: the given path, else `anvil` on `PATH`.
+pub fn find_anvil(explicit: Option<&Path>) -> PathBuf {
+    if let Some(path) = explicit {
+        return path.to_path_buf();
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join("anvil"))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| PathBuf::from("anvil"))
+}
+
+/// A loopback address with a port that was free a moment ago, for tests and throwaway nodes.
+pub fn free_loopback_addr() -> io::Result<SocketAddr> {
+    TcpListener::bind("127.0.0.1:0")?.local_addr()
+}

@@ -1,0 +1,121 @@
+//! Command-line interface.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use eyre::WrapErr;
+
+use crate::{
+    anvil::{Anvil, AnvilConfig, find_anvil},
+    api::ApiState,
+    l1::L1Client,
+    server,
+};
+
+/// The rollup explorer's server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The server's modes.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a local devnet: anvil as L1 (unless --l1-rpc is given) and the explorer.
+    Devnet(DevnetArgs),
+}
+
+/// Options of `indexer devnet`.
+#[derive(Debug, Args)]
+pub struct DevnetArgs {
+    /// An existing L1 JSON-RPC endpoint; when absent, anvil is started.
+    #[arg(long, env = "L1_RPC")]
+    pub l1_rpc: Option<String>,
+    /// Where the started anvil listens.
+    #[arg(long, default_value = "127.0.0.1:8545")]
+    pub l1_addr: SocketAddr,
+    /// Seconds between L1 blocks of the started anvil.
+    #[arg(long, default_value_t = 1)]
+    pub l1_block_time: u64,
+    /// The anvil executable (default: `anvil` on PATH).
+    #[arg(long, env = "ANVIL_BIN")]
+    pub anvil_bin: Option<PathBuf>,
+    /// Where the explorer (app, REST API) listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub http_addr: SocketAddr,
+    /// The built web app (trunk's output folder).
+    #[arg(long, env = "EXPLORER_DIST", default_value = "dist")]
+    pub dist: PathBuf,
+    /// Folder for the server's data and logs.
+    #[arg(long, default_value = ".data")]
+    pub data_dir: PathBuf,
+}
+
+impl Cli {
+    /// Runs the chosen command until it finishes or the process is asked to stop.
+    pub async fn run(self) -> eyre::Result<()> {
+        match self.command {
+            Command::Devnet(args) => devnet(args).await,
+        }
+    }
+}
+
+async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
+    server::check_dist(&args.dist)?;
+    let listener = server::bind(args.http_addr).await?;
+    std::fs::create_dir_all(&args.data_dir)
+        .wrap_err_with(|| format!("cannot create data folder {}", args.data_dir.display()))?;
+
+    // Keep the process handle alive for the whole run: dropping it stops anvil.
+    let mut anvil = None;
+    let l1_url = match &args.l1_rpc {
+        Some(url) => url.clone(),
+        None => {
+            let config = AnvilConfig {
+                bin: find_anvil(args.anvil_bin.as_deref()),
+                addr: args.l1_addr,
+                block_time: Some(args.l1_block_time),
+                log_path: Some(args.data_dir.join("anvil.log")),
+            };
+            let node = Anvil::start(&config).await?;
+            tracing::info!(url = node.url(), pid = node.pid(), "anvil started");
+            let url = node.url().to_owned();
+            anvil = Some(node);
+            url
+        }
+    };
+    let l1 = L1Client::new(&l1_url)?;
+    let l1_status = l1
+        .status()
+        .await
+        .wrap_err_with(|| format!("L1 endpoint {l1_url} is unreachable"))?;
+    tracing::info!(
+        chain_id = l1_status.chain_id,
+        head = l1_status.head,
+        "L1 connected"
+    );
+
+    let router = server::router(ApiState { l1 }, &args.dist);
+    let local = listener.local_addr().wrap_err("listener has no address")?;
+    println!("explorer: http://{local}/  (L1: {l1_url})");
+    let result = server::serve(listener, router, shutdown_signal()).await;
+    if let Some(mut node) = anvil {
+        node.stop();
+        tracing::info!("anvil stopped");
+    }
+    result.map_err(Into::into)
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down");
+}

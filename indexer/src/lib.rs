@@ -1,0 +1,12 @@
+//! The rollup explorer's server.
+//!
+//! One binary that follows L1, derives the L2 chain, serves the REST API and the built web app, and on a
+//! devnet also plays the rollup's roles. This crate is also a library so that tests can run its parts in
+//! process.
+
+pub mod anvil;
+pub mod api;
+pub mod cli;
+pub mod l1;
+pub mod server;
+pub mod telemetry;

@@ -1,0 +1,86 @@
+//! Running commands, echoing them first.
+
+use std::{
+    ffi::OsStr,
+    path::Path,
+    process::{Child, Command},
+};
+
+/// A failed step, with a message for the user.
+#[derive(Debug)]
+pub(crate) struct Failed(pub(crate) String);
+
+/// A command that is echoed before it runs.
+#[derive(Debug)]
+pub(crate) struct Cmd(Command);
+
+impl Cmd {
+    pub(crate) fn new(program: impl AsRef<OsStr>) -> Self {
+        Self(Command::new(program))
+    }
+
+    pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.0.arg(arg);
+        self
+    }
+
+    pub(crate) fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.0.args(args);
+        self
+    }
+
+    pub(crate) fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+        self.0.env(key, value);
+        self
+    }
+
+    pub(crate) fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.0.current_dir(dir);
+        self
+    }
+
+    fn describe(&self) -> String {
+        let mut s = self.0.get_program().to_string_lossy().into_owned();
+        for a in self.0.get_args() {
+            s.push(' ');
+            s.push_str(&a.to_string_lossy());
+        }
+        s
+    }
+
+    /// Runs to completion; a non-zero exit is a failure.
+    pub(crate) fn run(mut self) -> Result<(), Failed> {
+        let what = self.describe();
+        println!("$ {what}");
+        let status = self
+            .0
+            .status()
+            .map_err(|e| Failed(format!("cannot run `{what}`: {e}")))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Failed(format!("`{what}` failed ({status})")))
+        }
+    }
+
+    /// Runs to completion and returns its standard output, or `None` if it cannot run or fails.
+    pub(crate) fn output(mut self) -> Option<String> {
+        let out = self.0.output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Starts the command in the background.
+    pub(crate) fn spawn(mut self) -> Result<Child, Failed> {
+        let what = self.describe();
+        println!("$ {what}");
+        self.0
+            .spawn()
+            .map_err(|e| Failed(format!("cannot run `{what}`: {e}")))
+    }
+}

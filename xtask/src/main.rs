@@ -1,0 +1,233 @@
+//! `cargo xtask`: the project's developer entry points.
+//!
+//! - `cargo xtask run [-- INDEXER-ARGS]`: installs what is missing, builds the app and the server, and runs
+//!   `indexer devnet` until Ctrl-C.
+//! - `cargo xtask test`: formatting, clippy, native tests, wasm tests in headless Chromium, and the
+//!   end-to-end browser tests.
+
+mod cmd;
+mod tools;
+
+use std::{
+    path::PathBuf,
+    process::ExitCode,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use cmd::{Cmd, Failed};
+use tools::Tools;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(),
+        Some("setup") => Tools::new().ensure_all(true).map(|_| ()),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n  run [-- INDEXER-ARGS]  set up, build and start the devnet and explorer\n  test                   run every check CI runs\n  setup                  install what run and test need, then stop"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failed(msg)) => {
+            eprintln!("xtask: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's folder).
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .into()
+}
+
+/// Cargo's target folder, honouring `CARGO_TARGET_DIR`.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+fn run(extra: &[String]) -> Result<(), Failed> {
+    let extra = match extra.first().map(String::as_str) {
+        Some("--") => &extra[1..],
+        _ => extra,
+    };
+    let tools = Tools::new();
+    let env = tools.ensure_all(false)?;
+    build_app(&env)?;
+    Cmd::new("cargo")
+        .args(["build", "--release", "-p", "indexer"])
+        .run()?;
+
+    let bin = target_dir().join("release/indexer");
+    let mut child = Cmd::new(bin)
+        .arg("devnet")
+        .arg("--anvil-bin")
+        .arg(&env.anvil)
+        .arg("--dist")
+        .arg(root().join("dist"))
+        .arg("--data-dir")
+        .arg(root().join(".data"))
+        .args(extra)
+        .spawn()?;
+
+    // Ctrl-C in a terminal reaches the whole process group; a SIGINT or SIGTERM sent to this process
+    // alone is passed on, and this process waits until the server (which stops anvil) has exited.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .map_err(|e| Failed(format!("cannot install a signal handler: {e}")))?;
+    }
+    let mut forwarded = false;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() || forwarded => return Ok(()),
+            Ok(Some(status)) => return Err(Failed(format!("indexer exited with {status}"))),
+            Ok(None) => {}
+            Err(e) => return Err(Failed(format!("cannot wait for the indexer: {e}"))),
+        }
+        if stop.load(Ordering::SeqCst) && !forwarded {
+            // SAFETY: plain syscall on the pid of a child this process has not reaped.
+            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+            forwarded = true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn build_app(env: &tools::ToolEnv) -> Result<(), Failed> {
+    Cmd::new("cargo").arg("fetch").current_dir(root()).run()?;
+    Cmd::new("trunk")
+        .args(["build", "index.html", "--release"])
+        .current_dir(root())
+        .env("PATH", &env.path)
+        .run()?;
+    report_bundle_size()
+}
+
+/// Prints the gzipped size of the built app's wasm and JavaScript.
+fn report_bundle_size() -> Result<(), Failed> {
+    let dist = root().join("dist");
+    let entries = std::fs::read_dir(&dist)
+        .map_err(|e| Failed(format!("cannot read {}: {e}", dist.display())))?;
+    let mut total = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        if !matches!(ext, "wasm" | "js") {
+            continue;
+        }
+        let bytes = std::fs::read(&path)
+            .map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
+        let gz = gzip_len(&bytes);
+        total += gz;
+        println!(
+            "bundle: {:<48} {:>9} bytes, {:>8} bytes gzipped",
+            path.file_name().unwrap_or_default().to_string_lossy(),
+            bytes.len(),
+            gz
+        );
+    }
+    println!(
+        "bundle: app total {total} bytes gzipped ({:.1} KB)",
+        total as f64 / 1000.0
+    );
+    Ok(())
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).expect("writing to a Vec cannot fail");
+    enc.finish().expect("writing to a Vec cannot fail").len()
+}
+
+fn test() -> Result<(), Failed> {
+    let tools = Tools::new();
+    let env = tools.ensure_all(true)?;
+
+    step("formatting");
+    Cmd::new("cargo")
+        .args(["fmt", "--all", "--check"])
+        .current_dir(root())
+        .run()?;
+
+    step("clippy (native)");
+    Cmd::new("cargo")
+        .args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .current_dir(root())
+        .run()?;
+    step("clippy (wasm32)");
+    Cmd::new("cargo")
+        .args([
+            "clippy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "light-node",
+            "-p",
+            "app",
+        ])
+        .args(["--all-targets", "--", "-D", "warnings"])
+        .current_dir(root())
+        .run()?;
+
+    step("app build (trunk, release)");
+    build_app(&env)?;
+
+    step("native tests");
+    Cmd::new("cargo")
+        .args(["test", "--workspace"])
+        .current_dir(root())
+        .env("ANVIL_BIN", &env.anvil)
+        .env("CHROMEDRIVER", &env.chromedriver)
+        .env("CHROMIUM", &env.chromium)
+        .env("EXPLORER_DIST", root().join("dist"))
+        .run()?;
+
+    step("wasm tests (headless Chromium)");
+    Cmd::new("cargo")
+        .args([
+            "test",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "light-node",
+            "-p",
+            "app",
+        ])
+        .current_dir(root())
+        .env("CHROMEDRIVER", &env.chromedriver)
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("PATH", &env.path)
+        .run()?;
+
+    step("all checks passed");
+    Ok(())
+}
+
+fn step(name: &str) {
+    println!("\n==> {name}");
+}

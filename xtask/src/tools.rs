@@ -1,0 +1,194 @@
+//! Installing what the project needs: each tool is checked first and installed only when missing.
+
+use std::{
+    ffi::OsString,
+    path::{Path, PathBuf},
+};
+
+use crate::{
+    cmd::{Cmd, Failed},
+    root,
+};
+
+/// trunk builds the web app.
+const TRUNK_VERSION: &str = "0.21.14";
+/// wasm-bindgen-cli must match the `wasm-bindgen` crate pinned in the workspace.
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// npm packages kept in `.tools/`: anvil (the devnet L1), binaryen (wasm-opt for trunk), solc (contracts).
+const NPM_PACKAGES: &[(&str, &str, &str)] = &[
+    ("@foundry-rs/anvil-linux-amd64", "1.7.1", "bin/anvil"),
+    ("binaryen", "132.0.0", "bin/wasm-opt"),
+    ("solc", "0.8.37", "solc.js"),
+];
+
+/// Paths of the installed tools.
+#[derive(Debug)]
+pub(crate) struct ToolEnv {
+    /// `PATH` with the project's tools first.
+    pub(crate) path: OsString,
+    /// The anvil executable.
+    pub(crate) anvil: PathBuf,
+    /// The chromedriver executable (tests only).
+    pub(crate) chromedriver: PathBuf,
+    /// The Chromium executable (tests only).
+    pub(crate) chromium: PathBuf,
+}
+
+/// The project's tool folder and installers.
+#[derive(Debug)]
+pub(crate) struct Tools {
+    dir: PathBuf,
+}
+
+impl Tools {
+    pub(crate) fn new() -> Self {
+        Self {
+            dir: root().join(".tools"),
+        }
+    }
+
+    fn node_modules(&self) -> PathBuf {
+        self.dir.join("node_modules")
+    }
+
+    /// Makes sure everything is installed; the browser only when `for_tests`.
+    pub(crate) fn ensure_all(&self, for_tests: bool) -> Result<ToolEnv, Failed> {
+        ensure_wasm_target()?;
+        ensure_cargo_tool(
+            "wasm-bindgen",
+            "wasm-bindgen-cli",
+            WASM_BINDGEN_VERSION,
+            false,
+        )?;
+        ensure_cargo_tool("trunk", "trunk", TRUNK_VERSION, true)?;
+        self.ensure_npm_packages()?;
+        let (chromium, chromedriver) = if for_tests {
+            ensure_chromium()?
+        } else {
+            (
+                PathBuf::from("/usr/bin/chromium"),
+                PathBuf::from("/usr/bin/chromedriver"),
+            )
+        };
+        let bin = self.node_modules().join(".bin");
+        let mut paths = vec![bin];
+        if let Some(home) = std::env::var_os("CARGO_HOME").or_else(|| {
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo").into_os_string())
+        }) {
+            paths.push(Path::new(&home).join("bin"));
+        }
+        paths.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        let path =
+            std::env::join_paths(paths).map_err(|e| Failed(format!("cannot build PATH: {e}")))?;
+        Ok(ToolEnv {
+            path,
+            anvil: self
+                .node_modules()
+                .join("@foundry-rs/anvil-linux-amd64/bin/anvil"),
+            chromedriver,
+            chromium,
+        })
+    }
+
+    fn ensure_npm_packages(&self) -> Result<(), Failed> {
+        let missing: Vec<String> = NPM_PACKAGES
+            .iter()
+            .filter(|(name, version, file)| {
+                let dir = self.node_modules().join(name);
+                !dir.join(file).exists() || !package_version_is(&dir, version)
+            })
+            .map(|(name, version, _)| format!("{name}@{version}"))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        println!(
+            "xtask: installing npm packages into {} (anvil is the devnet L1, binaryen gives trunk wasm-opt, solc compiles the contracts): {}",
+            self.dir.display(),
+            missing.join(" ")
+        );
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| Failed(format!("cannot create {}: {e}", self.dir.display())))?;
+        let manifest = self.dir.join("package.json");
+        if !manifest.exists() {
+            std::fs::write(
+                &manifest,
+                "{ \"name\": \"rollup-explorer-tools\", \"private\": true }\n",
+            )
+            .map_err(|e| Failed(format!("cannot write {}: {e}", manifest.display())))?;
+        }
+        Cmd::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--save-exact",
+                "--prefix",
+            ])
+            .arg(&self.dir)
+            .args(&missing)
+            .run()
+    }
+}
+
+/// Whether the npm package in `dir` has exactly `version`.
+fn package_version_is(dir: &Path, version: &str) -> bool {
+    std::fs::read_to_string(dir.join("package.json"))
+        .is_ok_and(|s| s.contains(&format!("\"version\": \"{version}\"")))
+}
+
+fn ensure_wasm_target() -> Result<(), Failed> {
+    let installed = Cmd::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(root())
+        .output();
+    if installed.is_some_and(|s| s.lines().any(|l| l.trim() == "wasm32-unknown-unknown")) {
+        return Ok(());
+    }
+    println!(
+        "xtask: adding the wasm32-unknown-unknown target (the app and light node compile to it)"
+    );
+    Cmd::new("rustup")
+        .args(["target", "add", "wasm32-unknown-unknown"])
+        .current_dir(root())
+        .run()
+}
+
+fn ensure_cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> Result<(), Failed> {
+    let found = Cmd::new(bin).arg("--version").output().unwrap_or_default();
+    if found.split_whitespace().nth(1) == Some(version) {
+        return Ok(());
+    }
+    println!(
+        "xtask: installing {krate} {version} with cargo install (needed to build the web app; takes minutes once)"
+    );
+    let mut cmd = Cmd::new("cargo").args(["install", krate, "--version", version, "--force"]);
+    if locked {
+        cmd = cmd.arg("--locked");
+    }
+    cmd.run()
+}
+
+fn ensure_chromium() -> Result<(PathBuf, PathBuf), Failed> {
+    let chromium = PathBuf::from("/usr/bin/chromium");
+    let driver = PathBuf::from("/usr/bin/chromedriver");
+    if chromium.exists() && driver.exists() {
+        return Ok((chromium, driver));
+    }
+    println!("xtask: installing Chromium and chromedriver with apt (browser tests run in them)");
+    Cmd::new("apt-get").arg("update").run()?;
+    Cmd::new("apt-get")
+        .args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ])
+        .arg("fonts-liberation")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .run()?;
+    Ok((chromium, driver))
+}
