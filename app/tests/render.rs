@@ -6,50 +6,45 @@ use app::{
     api::{L1Status, Status},
 };
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn document() -> web_sys::Document {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .expect("a browser document")
+/// A fresh container in the page, so tests sharing the document do not see each other's output.
+fn container() -> web_sys::HtmlElement {
+    let document = web_sys::window().and_then(|w| w.document()).expect("a browser document");
+    let div = document.create_element("div").expect("create a div");
+    document.body().expect("a body").append_child(&div).expect("append the div");
+    div.unchecked_into()
 }
 
-fn text_of(id: &str) -> Option<String> {
-    document()
-        .get_element_by_id(id)
-        .and_then(|e| e.text_content())
+fn text_of(root: &web_sys::HtmlElement, id: &str) -> Option<String> {
+    root.query_selector(&format!("#{id}")).ok().flatten().and_then(|e| e.text_content())
 }
 
-#[wasm_bindgen_test]
-fn l1_panel_shows_chain_id_and_follows_the_head() {
-    let status = RwSignal::new(Some(Ok(Status {
-        l1: L1Status {
-            reachable: true,
-            chain_id: Some(31337),
-            head: Some(7),
-            error: None,
-        },
-    })));
-    let handle = leptos::mount::mount_to_body(move || view! { <L1Panel status=status/> });
-    assert_eq!(text_of("l1-chain-id").as_deref(), Some("31337"));
-    assert_eq!(text_of("l1-head").as_deref(), Some("7"));
-
-    status.set(Some(Ok(Status {
-        l1: L1Status {
-            reachable: true,
-            chain_id: Some(31337),
-            head: Some(8),
-            error: None,
-        },
-    })));
-    assert_eq!(text_of("l1-head").as_deref(), Some("8"));
-    drop(handle);
+fn reachable(head: u64) -> Option<Result<Status, String>> {
+    Some(Ok(Status {
+        l1: L1Status { reachable: true, chain_id: Some(31337), head: Some(head), error: None },
+    }))
 }
 
 #[wasm_bindgen_test]
-fn l1_panel_explains_an_unreachable_l1() {
+async fn l1_panel_shows_chain_id_and_follows_the_head() {
+    let root = container();
+    let status = RwSignal::new(reachable(7));
+    let _mounted = leptos::mount::mount_to(root.clone(), move || view! { <L1Panel status=status/> });
+    assert_eq!(text_of(&root, "l1-chain-id").as_deref(), Some("31337"));
+    assert_eq!(text_of(&root, "l1-head").as_deref(), Some("7"));
+
+    status.set(reachable(8));
+    leptos::task::tick().await;
+    assert_eq!(text_of(&root, "l1-head").as_deref(), Some("8"));
+}
+
+#[wasm_bindgen_test]
+async fn l1_panel_explains_an_unreachable_l1() {
+    let root = container();
     let status = RwSignal::new(Some(Ok(Status {
         l1: L1Status {
             reachable: false,
@@ -58,17 +53,15 @@ fn l1_panel_explains_an_unreachable_l1() {
             error: Some("connection refused".into()),
         },
     })));
-    let handle = leptos::mount::mount_to_body(move || view! { <L1Panel status=status/> });
-    let body = document()
-        .body()
-        .and_then(|b| b.text_content())
-        .unwrap_or_default();
-    assert!(
-        body.contains("L1 is unreachable: connection refused"),
-        "page says: {body}"
-    );
-    assert!(text_of("l1-head").is_none());
-    drop(handle);
+    let _mounted = leptos::mount::mount_to(root.clone(), move || view! { <L1Panel status=status/> });
+    let text = root.text_content().unwrap_or_default();
+    assert!(text.contains("L1 is unreachable: connection refused"), "page says: {text}");
+    assert!(text_of(&root, "l1-head").is_none());
+
+    // Recovery: once L1 answers again the numbers come back.
+    status.set(reachable(3));
+    leptos::task::tick().await;
+    assert_eq!(text_of(&root, "l1-head").as_deref(), Some("3"));
 }
 
 #[wasm_bindgen_test]

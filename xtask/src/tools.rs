@@ -72,11 +72,7 @@ impl Tools {
         };
         let bin = self.node_modules().join(".bin");
         let mut paths = vec![bin];
-        if let Some(home) = std::env::var_os("CARGO_HOME").or_else(|| {
-            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo").into_os_string())
-        }) {
-            paths.push(Path::new(&home).join("bin"));
-        }
+        paths.extend(cargo_bin_dir());
         paths.extend(std::env::split_paths(
             &std::env::var_os("PATH").unwrap_or_default(),
         ));
@@ -156,10 +152,21 @@ fn ensure_wasm_target() -> Result<(), Failed> {
         .run()
 }
 
+/// `$CARGO_HOME/bin`, where `cargo install` puts executables.
+pub(crate) fn cargo_bin_dir() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .map(|home| home.join("bin"))
+}
+
 fn ensure_cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> Result<(), Failed> {
-    let found = Cmd::new(bin).arg("--version").output().unwrap_or_default();
-    if found.split_whitespace().nth(1) == Some(version) {
-        return Ok(());
+    let candidates = cargo_bin_dir().map(|d| d.join(bin)).into_iter().chain([PathBuf::from(bin)]);
+    for candidate in candidates {
+        let found = Cmd::new(candidate).arg("--version").output().unwrap_or_default();
+        if found.split_whitespace().nth(1) == Some(version) {
+            return Ok(());
+        }
     }
     println!(
         "xtask: installing {krate} {version} with cargo install (needed to build the web app; takes minutes once)"
