@@ -1,0 +1,147 @@
+//! A transaction in an L2 block.
+
+use alloy_consensus::{TxEnvelope, transaction::SignerRecoverable};
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
+use alloy_primitives::{Address, B256, Bytes};
+use alloy_rlp::Decodable;
+
+use super::{DEPOSIT_TX_TYPE, Deposit};
+
+/// Why raw transaction bytes cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransactionError {
+    /// The bytes are not a valid EIP-2718 envelope.
+    #[error("malformed transaction: {0}")]
+    Malformed(String),
+    /// The signature does not recover to an address.
+    #[error("invalid signature")]
+    BadSignature,
+    /// Deposits cannot be submitted by users.
+    #[error("deposit transactions come only from L1")]
+    DepositNotAllowed,
+    /// Blob transactions need blob data that L2 does not carry.
+    #[error("blob transactions are not supported on L2")]
+    BlobNotAllowed,
+}
+
+/// A transaction of an L2 block: a deposit from L1, or a signed user transaction with its sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum L2Transaction {
+    /// A deposit derived from an L1 event.
+    Deposit(Deposit),
+    /// A user transaction and the address its signature recovers to.
+    User {
+        /// The signed transaction.
+        tx: TxEnvelope,
+        /// The recovered sender.
+        sender: Address,
+    },
+}
+
+impl L2Transaction {
+    /// Decodes a user transaction from its EIP-2718 bytes and recovers its sender.
+    pub fn decode_user(raw: &[u8]) -> Result<Self, TransactionError> {
+        Self::decode_signed(raw).map(|(tx, sender)| Self::User { tx, sender })
+    }
+
+    /// Decodes a signed user transaction and recovers its sender.
+    pub fn decode_signed(mut raw: &[u8]) -> Result<(TxEnvelope, Address), TransactionError> {
+        if raw.first() == Some(&DEPOSIT_TX_TYPE) {
+            return Err(TransactionError::DepositNotAllowed);
+        }
+        let tx = TxEnvelope::decode_2718(&mut raw)
+            .map_err(|e| TransactionError::Malformed(e.to_string()))?;
+        if !raw.is_empty() {
+            return Err(TransactionError::Malformed(format!(
+                "{} bytes after the transaction",
+                raw.len()
+            )));
+        }
+        if tx.is_eip4844() {
+            return Err(TransactionError::BlobNotAllowed);
+        }
+        let sender = tx
+            .recover_signer()
+            .map_err(|_| TransactionError::BadSignature)?;
+        Ok((tx, sender))
+    }
+
+    /// Decodes any L2 transaction (deposit or user) from its EIP-2718 bytes.
+    pub fn decode_2718(raw: &[u8]) -> Result<Self, TransactionError> {
+        match raw.split_first() {
+            Some((&DEPOSIT_TX_TYPE, mut rest)) => {
+                let deposit = Deposit::decode(&mut rest)
+                    .map_err(|e| TransactionError::Malformed(e.to_string()))?;
+                if !rest.is_empty() {
+                    return Err(TransactionError::Malformed(
+                        "bytes after the deposit".into(),
+                    ));
+                }
+                Ok(Self::Deposit(deposit))
+            }
+            _ => Self::decode_user(raw),
+        }
+    }
+
+    /// The EIP-2718 encoding.
+    pub fn encoded_2718(&self) -> Vec<u8> {
+        match self {
+            Self::Deposit(d) => d.encoded_2718(),
+            Self::User { tx, .. } => tx.encoded_2718(),
+        }
+    }
+
+    /// The EIP-2718 encoding as `Bytes`.
+    pub fn encoded(&self) -> Bytes {
+        self.encoded_2718().into()
+    }
+
+    /// The transaction hash.
+    pub fn hash(&self) -> B256 {
+        match self {
+            Self::Deposit(d) => d.hash(),
+            Self::User { tx, .. } => *tx.tx_hash(),
+        }
+    }
+
+    /// Who sent it: the signer, or the L1 depositor.
+    pub fn sender(&self) -> Address {
+        match self {
+            Self::Deposit(d) => d.from,
+            Self::User { sender, .. } => *sender,
+        }
+    }
+
+    /// The EIP-2718 type byte (0 for legacy).
+    pub fn tx_type(&self) -> u8 {
+        match self {
+            Self::Deposit(_) => DEPOSIT_TX_TYPE,
+            Self::User { tx, .. } => tx.tx_type() as u8,
+        }
+    }
+}
+
+impl alloy_eips::Typed2718 for L2Transaction {
+    fn ty(&self) -> u8 {
+        self.tx_type()
+    }
+}
+
+impl Encodable2718 for L2Transaction {
+    fn encode_2718_len(&self) -> usize {
+        match self {
+            Self::Deposit(d) => 1 + alloy_rlp::Encodable::length(d),
+            Self::User { tx, .. } => tx.encode_2718_len(),
+        }
+    }
+
+    fn encode_2718(&self, out: &mut dyn alloy_rlp::BufMut) {
+        match self {
+            Self::Deposit(d) => {
+                out.put_u8(DEPOSIT_TX_TYPE);
+                alloy_rlp::Encodable::encode(d, out);
+            }
+            Self::User { tx, .. } => tx.encode_2718(out),
+        }
+    }
+}
