@@ -5,7 +5,7 @@ mod error;
 mod executor;
 mod state;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use block_hashes::{BLOCKHASH_WINDOW, BlockHashes};
 pub use error::ExecError;
