@@ -1,5 +1,28 @@
 #![doc = include_str!("../README.md")]
 
+mod batch;
+mod config;
+mod derivation;
+mod execution;
 mod output;
+mod transaction;
+mod trie;
+mod verify;
 
+pub use batch::{BATCH_VERSION, Batch, BatchBlock, BatchError, decode_batch, encode_batch};
+pub use config::ChainConfig;
+pub use derivation::{
+    BatchRejection, BlockSource, DerivationStep, DeriveError, DerivedBlock, Deriver, DroppedBatch,
+    L1Input, L1Origin, PostedBatch, check_batch,
+};
+pub use execution::{
+    AccountState, BLOCKHASH_WINDOW, BlockAttributes, BlockHashes, ExecError, ExecutedBlock,
+    L2State, SkippedTransaction, execute_block, genesis_header, l1_origin_number_of,
+};
 pub use output::{OUTPUT_VERSION_V0, output_root};
+pub use transaction::{DEPOSIT_TX_TYPE, Deposit, L2Receipt, L2Transaction, TransactionError};
+pub use trie::{EMPTY_ROOT, NodeStore, ProofError, Trie, TrieError, verify_proof};
+pub use verify::{
+    BatchVerdict, BlockVerdict, CannotVerify, RootCheck, VerifyRequest, Witness,
+    execute_recording_witness, verify_batch,
+};
