@@ -296,145 +296,152 @@ pub fn execute_recording_witness(
 
 #[cfg(test)]
 mod tests {
-    use alloy_primitives::{Address, TxKind, U256};
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;
-    use crate::{
-        Deposit,
-        execution::tests::{BLOCKHASH_INIT, Chain, Key, STORE_INIT, store_call, tx},
-    };
-
-    /// Init code deploying a contract that stores BLOCKHASH(number - 3) in slot 0.
-    const BLOCKHASH3_INIT: &[u8] =
-        &alloy_primitives::hex!("600980600b6000396000f3" "600343034060005500");
 
     /// A recorded request: blocks 3 to 5 of a small chain, with transfers, a deposit, contract calls,
     /// a storage deletion and BLOCKHASH reads.
     const RECORDED: &str = include_str!("../testdata/verify/batch.json");
 
-    /// Builds the request `RECORDED` holds, from scratch.
-    fn record() -> VerifyRequest {
-        let (a, b) = (Key::new(1), Key::new(2));
-        let mut chain = Chain::new(&[a.address, b.address]);
-        let id = chain.config.chain_id;
-        let store = b.address.create(0);
-        let reader = a.address.create(1);
-        let reader3 = a.address.create(2);
-        let mut headers = vec![chain.head.clone()];
-        // History before the batch: two blocks deploying contracts and writing storage.
-        for txs in [
-            vec![
-                b.sign(tx(id, 0, TxKind::Create, 0, STORE_INIT.into())),
-                a.sign(tx(id, 0, TxKind::Call(b.address), 10, Bytes::new())),
-                a.sign(tx(id, 1, TxKind::Create, 0, BLOCKHASH_INIT.into())),
-            ],
-            vec![
-                b.sign(tx(id, 1, TxKind::Call(store), 0, store_call(1, 11))),
-                a.sign(tx(id, 2, TxKind::Create, 0, BLOCKHASH3_INIT.into())),
-            ],
-        ] {
-            let attributes = chain.attributes(vec![], txs);
-            chain.execute_recording(&attributes);
-            headers.push(chain.head.clone());
-        }
-        let parent = chain.head.clone();
-        let hashes = chain.hashes.clone();
+    /// Builds the recorded request from scratch (native only: the browser reads the file).
+    #[cfg(not(target_arch = "wasm32"))]
+    mod recorder {
+        use alloy_primitives::{Address, TxKind, U256};
 
-        let mut blocks = Vec::new();
-        let mut head = parent.clone();
-        let deposit = Deposit {
-            nonce: 0,
-            from: Address::repeat_byte(0xd0),
-            to: a.address,
-            mint: U256::from(123_456u64),
-            gas_limit: 60_000,
-            data: Bytes::new(),
+        use super::*;
+        use crate::{
+            Deposit,
+            execution::tests::{BLOCKHASH_INIT, Chain, Key, STORE_INIT, store_call, tx},
         };
-        for (i, txs) in [
-            vec![
-                a.sign(tx(id, 3, TxKind::Call(store), 0, store_call(2, 22))),
-                a.sign(tx(id, 4, TxKind::Call(reader), 0, Bytes::new())),
-                a.sign(tx(id, 5, TxKind::Call(reader3), 0, Bytes::new())),
-            ],
-            vec![
-                b.sign(tx(id, 2, TxKind::Call(store), 0, store_call(1, 0))),
-                b.sign(tx(
-                    id,
-                    3,
-                    TxKind::Call(Address::repeat_byte(5)),
-                    77,
-                    Bytes::new(),
-                )),
-            ],
-            vec![a.sign(tx(id, 6, TxKind::Call(store), 0, store_call(3, 0xdead)))],
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let number = head.number + 1;
-            blocks.push(BlockAttributes {
-                timestamp: chain.config.timestamp_of(number),
-                l1_origin_number: number - 1,
-                l1_origin_hash: B256::with_last_byte((number - 1) as u8),
-                deposits: if i == 1 {
-                    vec![deposit.clone()]
-                } else {
-                    vec![]
-                },
-                transactions: txs,
-            });
-            head.number = number;
-        }
-        let (executed, witness) = execute_recording_witness(
-            &chain.config,
-            &mut chain.state,
-            &parent,
-            &hashes,
-            &blocks,
-            |n| headers.get(n as usize).cloned(),
-        )
-        .expect("recording");
 
-        let batch = crate::Batch {
-            parent_hash: parent.hash_slow(),
-            blocks: blocks
-                .iter()
-                .map(|b| crate::BatchBlock {
-                    timestamp: b.timestamp,
-                    l1_origin_number: b.l1_origin_number,
-                    l1_origin_hash: b.l1_origin_hash,
-                    transactions: b.transactions.clone(),
+        /// Init code deploying a contract that stores BLOCKHASH(number - 3) in slot 0.
+        const BLOCKHASH3_INIT: &[u8] =
+            &alloy_primitives::hex!("600980600b6000396000f3" "600343034060005500");
+
+        /// Builds the request `RECORDED` holds, from scratch.
+        pub(super) fn record() -> VerifyRequest {
+            let (a, b) = (Key::new(1), Key::new(2));
+            let mut chain = Chain::new(&[a.address, b.address]);
+            let id = chain.config.chain_id;
+            let store = b.address.create(0);
+            let reader = a.address.create(1);
+            let reader3 = a.address.create(2);
+            let mut headers = vec![chain.head.clone()];
+            // History before the batch: two blocks deploying contracts and writing storage.
+            for txs in [
+                vec![
+                    b.sign(tx(id, 0, TxKind::Create, 0, STORE_INIT.into())),
+                    a.sign(tx(id, 0, TxKind::Call(b.address), 10, Bytes::new())),
+                    a.sign(tx(id, 1, TxKind::Create, 0, BLOCKHASH_INIT.into())),
+                ],
+                vec![
+                    b.sign(tx(id, 1, TxKind::Call(store), 0, store_call(1, 11))),
+                    a.sign(tx(id, 2, TxKind::Create, 0, BLOCKHASH3_INIT.into())),
+                ],
+            ] {
+                let attributes = chain.attributes(vec![], txs);
+                chain.execute_recording(&attributes);
+                headers.push(chain.head.clone());
+            }
+            let parent = chain.head.clone();
+            let hashes = chain.hashes.clone();
+
+            let mut blocks = Vec::new();
+            let mut head = parent.clone();
+            let deposit = Deposit {
+                nonce: 0,
+                from: Address::repeat_byte(0xd0),
+                to: a.address,
+                mint: U256::from(123_456u64),
+                gas_limit: 60_000,
+                data: Bytes::new(),
+            };
+            for (i, txs) in [
+                vec![
+                    a.sign(tx(id, 3, TxKind::Call(store), 0, store_call(2, 22))),
+                    a.sign(tx(id, 4, TxKind::Call(reader), 0, Bytes::new())),
+                    a.sign(tx(id, 5, TxKind::Call(reader3), 0, Bytes::new())),
+                ],
+                vec![
+                    b.sign(tx(id, 2, TxKind::Call(store), 0, store_call(1, 0))),
+                    b.sign(tx(
+                        id,
+                        3,
+                        TxKind::Call(Address::repeat_byte(5)),
+                        77,
+                        Bytes::new(),
+                    )),
+                ],
+                vec![a.sign(tx(id, 6, TxKind::Call(store), 0, store_call(3, 0xdead)))],
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let number = head.number + 1;
+                blocks.push(BlockAttributes {
+                    timestamp: chain.config.timestamp_of(number),
+                    l1_origin_number: number - 1,
+                    l1_origin_hash: B256::with_last_byte((number - 1) as u8),
+                    deposits: if i == 1 {
+                        vec![deposit.clone()]
+                    } else {
+                        vec![]
+                    },
+                    transactions: txs,
+                });
+                head.number = number;
+            }
+            let (executed, witness) = execute_recording_witness(
+                &chain.config,
+                &mut chain.state,
+                &parent,
+                &hashes,
+                &blocks,
+                |n| headers.get(n as usize).cloned(),
+            )
+            .expect("recording");
+
+            let batch = crate::Batch {
+                parent_hash: parent.hash_slow(),
+                blocks: blocks
+                    .iter()
+                    .map(|b| crate::BatchBlock {
+                        timestamp: b.timestamp,
+                        l1_origin_number: b.l1_origin_number,
+                        l1_origin_hash: b.l1_origin_hash,
+                        transactions: b.transactions.clone(),
+                    })
+                    .collect(),
+            };
+            let data: Bytes = crate::encode_batch(&batch, 9).into();
+            let l1_origins = (parent.number - 1..=parent.number + 3)
+                .map(|n| L1Origin {
+                    number: n,
+                    hash: B256::with_last_byte(n as u8),
+                    timestamp: 0,
+                    deposits: if n == parent.number + 1 {
+                        vec![deposit.clone()]
+                    } else {
+                        vec![]
+                    },
                 })
-                .collect(),
-        };
-        let data: Bytes = crate::encode_batch(&batch, 9).into();
-        let l1_origins = (parent.number - 1..=parent.number + 3)
-            .map(|n| L1Origin {
-                number: n,
-                hash: B256::with_last_byte(n as u8),
-                timestamp: 0,
-                deposits: if n == parent.number + 1 {
-                    vec![deposit.clone()]
-                } else {
-                    vec![]
-                },
-            })
-            .collect();
-        let proposals = executed
-            .iter()
-            .map(|b| (b.header.number, output_root(b.header.state_root, b.hash)))
-            .collect();
-        VerifyRequest {
-            config: chain.config.clone(),
-            batch_hash: keccak256(&data),
-            batch: data,
-            inclusion_block: parent.number + 4,
-            l1_origins,
-            trusted_output_root: output_root(parent.state_root, parent.hash_slow()),
-            parent,
-            witness,
-            proposals,
+                .collect();
+            let proposals = executed
+                .iter()
+                .map(|b| (b.header.number, output_root(b.header.state_root, b.hash)))
+                .collect();
+            VerifyRequest {
+                config: chain.config.clone(),
+                batch_hash: keccak256(&data),
+                batch: data,
+                inclusion_block: parent.number + 4,
+                l1_origins,
+                trusted_output_root: output_root(parent.state_root, parent.hash_slow()),
+                parent,
+                witness,
+                proposals,
+            }
         }
     }
 
@@ -446,7 +453,7 @@ mod tests {
     #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn recorded_request_is_current() {
-        let fresh = record();
+        let fresh = recorder::record();
         if std::env::var_os("RECORD_TESTDATA").is_some() {
             let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/verify/batch.json");
             let json = serde_json::to_string_pretty(&fresh).expect("serialize");
@@ -524,7 +531,7 @@ mod tests {
                 assert!(verdict.has_mismatch(), "code {i}");
             }
         }
-        let mut request = base.clone();
+        let mut request = base;
         request.witness.headers[0].gas_used += 1;
         assert!(matches!(
             verify_batch(&request),

@@ -121,7 +121,7 @@ pub fn execute_block(
     let deposit_env = BlockEnv {
         basefee: 0,
         gas_limit: u64::MAX,
-        ..block_env.clone()
+        ..block_env
     };
     let mut cfg = CfgEnv::new_with_spec(config.spec_id);
     cfg.chain_id = config.chain_id;

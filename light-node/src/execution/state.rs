@@ -43,7 +43,6 @@ impl AccountState {
             balance: self.balance,
             storage_root: self.storage_root,
             code_hash: self.code_hash,
-            ..Default::default()
         }
     }
 }

@@ -26,6 +26,8 @@ pub enum TransactionError {
 
 /// A transaction of an L2 block: a deposit from L1, or a signed user transaction with its sender.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Nearly every transaction is a user transaction: boxing it would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 pub enum L2Transaction {
     /// A deposit derived from an L1 event.
     Deposit(Deposit),
