@@ -27,6 +27,35 @@ type Result<T, E = TrieError> = core::result::Result<T, E>;
 ///
 /// [`root_hash`](Self::root_hash) re-encodes and rehashes only the nodes changed since the last
 /// call; the references of unchanged subtrees are cached in their nodes.
+///
+/// ```
+/// use light_node::{NodeStore, Trie, TrieError, verify_proof};
+///
+/// // A full trie, written to its store.
+/// let mut store = NodeStore::new();
+/// let mut trie = Trie::new();
+/// trie.insert(&mut store, b"dog", &b"puppy"[..])?;
+/// trie.insert(&mut store, b"horse", &b"stallion"[..])?;
+/// let root = trie.commit(&mut store);
+///
+/// // A sparse trie over the nodes one operation reads.
+/// store.start_recording();
+/// let mut full = Trie::from_root(root);
+/// full.insert(&mut store, b"doge", &b"coin"[..])?;
+/// let witness = store.take_witness();
+///
+/// let mut nodes = NodeStore::from_witness(witness);
+/// let mut sparse = Trie::from_root(root);
+/// sparse.insert(&mut nodes, b"doge", &b"coin"[..])?;
+/// assert_eq!(sparse.root_hash(), full.root_hash());
+///
+/// // Proofs of inclusion and of absence.
+/// let proof = full.proof(&mut store, b"doge")?;
+/// assert_eq!(verify_proof(full.root_hash(), b"doge", &proof), Ok(Some(b"coin".to_vec())));
+/// let proof = full.proof(&mut store, b"cat")?;
+/// assert_eq!(verify_proof(full.root_hash(), b"cat", &proof), Ok(None));
+/// # Ok::<(), TrieError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Trie {
     root: NodeRef,
@@ -236,8 +265,11 @@ impl<'a> Cursor<'a> {
     /// The path from the root to a node: the key's first `depth` nibbles, then `extra`.
     fn path(&self, depth: usize, extra: Option<u8>) -> Nibbles {
         let mut path = self.key.slice(..depth);
-        if let Some(nibble) = extra {
-            path.push_unchecked(nibble);
+        // Only a malformed trie has a branch below the 64th nibble; its path stays truncated.
+        if let Some(nibble) = extra
+            && path.len() < 64
+        {
+            path.push(nibble & 0x0f);
         }
         path
     }

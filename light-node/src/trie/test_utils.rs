@@ -3,7 +3,7 @@
 use super::EMPTY_ROOT;
 use alloy_primitives::{B256, keccak256};
 use alloy_rlp::{EMPTY_STRING_CODE, Encodable, Header};
-use alloy_trie::{HashBuilder, Nibbles};
+use alloy_trie::Nibbles;
 use std::collections::BTreeMap;
 
 /// A key or value from the Ethereum test files: hex after `0x`, else the string's bytes.
@@ -15,8 +15,9 @@ pub(crate) fn hex_or_ascii(text: &str) -> Vec<u8> {
 }
 
 /// The root alloy-trie's `HashBuilder` computes over these entries (keys of equal length).
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn hash_builder_root(entries: &BTreeMap<Vec<u8>, Vec<u8>>) -> B256 {
-    let mut builder = HashBuilder::default();
+    let mut builder = alloy_trie::HashBuilder::default();
     for (key, value) in entries {
         builder.add_leaf(Nibbles::unpack(key), value);
     }
