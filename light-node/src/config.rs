@@ -46,6 +46,7 @@ impl ChainConfig {
 
     /// Timestamp that L2 block `number` must carry.
     pub fn timestamp_of(&self, number: u64) -> u64 {
-        self.genesis_timestamp.saturating_add(number.saturating_mul(self.block_time))
+        self.genesis_timestamp
+            .saturating_add(number.saturating_mul(self.block_time))
     }
 }

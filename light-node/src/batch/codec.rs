@@ -55,7 +55,9 @@ pub fn encode_batch(batch: &Batch, quality: u32) -> Vec<u8> {
     let mut out = vec![BATCH_VERSION];
     {
         let mut writer = brotli::CompressorWriter::new(&mut out, 64 * 1024, quality.min(11), 22);
-        writer.write_all(&rlp).expect("writing to a Vec cannot fail");
+        writer
+            .write_all(&rlp)
+            .expect("writing to a Vec cannot fail");
     }
     out
 }
@@ -110,7 +112,9 @@ fn decompress_capped(input: &[u8], cap: usize) -> Result<Vec<u8>, BatchError> {
         match result {
             BrotliResult::NeedsMoreOutput => {}
             BrotliResult::ResultSuccess if available_in == 0 => return Ok(out),
-            BrotliResult::ResultSuccess => return Err(BatchError::TrailingCompressed(available_in)),
+            BrotliResult::ResultSuccess => {
+                return Err(BatchError::TrailingCompressed(available_in));
+            }
             BrotliResult::NeedsMoreInput => return Err(BatchError::Truncated),
             BrotliResult::ResultFailure => return Err(BatchError::BadCompression),
         }
@@ -161,7 +165,10 @@ mod tests {
     fn bad_version() {
         let mut bytes = encode_batch(&sample(), 9);
         bytes[0] = 1;
-        assert_eq!(decode_batch(&bytes, CAP), Err(BatchError::UnknownVersion(1)));
+        assert_eq!(
+            decode_batch(&bytes, CAP),
+            Err(BatchError::UnknownVersion(1))
+        );
     }
 
     #[wasm_bindgen_test]
@@ -182,7 +189,10 @@ mod tests {
     fn bytes_after_the_stream() {
         let mut bytes = encode_batch(&sample(), 9);
         bytes.extend_from_slice(b"dirty");
-        assert_eq!(decode_batch(&bytes, CAP), Err(BatchError::TrailingCompressed(5)));
+        assert_eq!(
+            decode_batch(&bytes, CAP),
+            Err(BatchError::TrailingCompressed(5))
+        );
     }
 
     #[wasm_bindgen_test]
@@ -191,7 +201,10 @@ mod tests {
         // 0xff cannot start a valid brotli stream header followed by this data.
         let bytes = [BATCH_VERSION, 0xff, 0xff, 0xff, 0xff, 0x00, 0x13, 0x37];
         let err = decode_batch(&bytes, CAP).expect_err("garbage must fail");
-        assert!(matches!(err, BatchError::BadCompression | BatchError::Truncated), "{err:?}");
+        assert!(
+            matches!(err, BatchError::BadCompression | BatchError::Truncated),
+            "{err:?}"
+        );
     }
 
     #[wasm_bindgen_test]
@@ -208,8 +221,14 @@ mod tests {
     #[wasm_bindgen_test]
     #[test]
     fn no_blocks() {
-        let batch = Batch { parent_hash: B256::ZERO, blocks: vec![] };
-        assert_eq!(decode_batch(&encode_batch(&batch, 5), CAP), Err(BatchError::NoBlocks));
+        let batch = Batch {
+            parent_hash: B256::ZERO,
+            blocks: vec![],
+        };
+        assert_eq!(
+            decode_batch(&encode_batch(&batch, 5), CAP),
+            Err(BatchError::NoBlocks)
+        );
     }
 
     #[wasm_bindgen_test]
@@ -239,7 +258,10 @@ mod tests {
             }
         }
         assert!(bytes.len() < 64 * 1024, "bomb is {} bytes", bytes.len());
-        assert_eq!(decode_batch(&bytes, CAP), Err(BatchError::TooLarge { cap: CAP }));
+        assert_eq!(
+            decode_batch(&bytes, CAP),
+            Err(BatchError::TooLarge { cap: CAP })
+        );
     }
 
     #[cfg(not(target_arch = "wasm32"))]
