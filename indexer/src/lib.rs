@@ -7,6 +7,9 @@
 pub mod anvil;
 pub mod api;
 pub mod cli;
+pub mod genesis;
 pub mod l1;
+pub mod rpc;
+pub mod sequencer;
 pub mod server;
 pub mod telemetry;

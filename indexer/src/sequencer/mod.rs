@@ -1,0 +1,652 @@
+//! The sequencer: the mempool, the block builder and the persistence of blocks and state.
+//!
+//! Blocks are built with the light node's state transition ([`light_node::execute_block`]), so that
+//! derivation from L1 reproduces them hash for hash. Each block is written to SQLite (with the trie
+//! nodes it created) before anyone can see it; a restart continues the chain from disk.
+
+mod nodes;
+mod origin;
+mod pool;
+mod store;
+
+use std::{
+    collections::{HashMap, HashSet},
+    path::Path,
+    sync::{
+        Arc, Mutex, MutexGuard, RwLock,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use alloy_consensus::Header;
+use alloy_eips::eip1559::BaseFeeParams;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use light_node::{
+    BlockAttributes, BlockHashes, ExecError, L1Origin, L2Receipt, L2State, L2Transaction,
+    execute_block, l1_origin_number_of, output_root,
+};
+use tokio::sync::watch;
+
+pub use nodes::NodeWalkError;
+pub use origin::{L1Origins, OriginError, OriginSource, deposits_in};
+pub use pool::{AccountView, Pool, PoolConfig, PoolError, PooledTx, intrinsic_gas};
+pub use store::{Store, StoreError};
+
+use crate::genesis::RollupGenesis;
+
+/// The sequencer's settings (the chain's own parameters are in [`RollupGenesis::config`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SequencerConfig {
+    /// Mempool limits.
+    pub pool: PoolConfig,
+    /// Most bytes of user transactions one block carries (keeps every block well within a batch).
+    pub max_block_bytes: usize,
+}
+
+impl Default for SequencerConfig {
+    fn default() -> Self {
+        Self {
+            pool: PoolConfig::default(),
+            max_block_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why the sequencer failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SequencerError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The state is incomplete: the database and the blocks disagree.
+    #[error("state: {0}")]
+    Exec(#[from] ExecError),
+    /// A trie node the state refers to is missing.
+    #[error(transparent)]
+    Nodes(#[from] NodeWalkError),
+    /// The database belongs to another rollup.
+    #[error(
+        "the data folder holds another rollup (genesis differs: {0}); use another --data-dir or remove it"
+    )]
+    OtherRollup(String),
+    /// The stored chain does not hash to what it recorded.
+    #[error("stored chain is inconsistent: {0}")]
+    Inconsistent(String),
+    /// A block could not be persisted; the sequencer stopped building so nothing unpersisted is shown.
+    #[error("the sequencer halted after a storage failure; restart it")]
+    Halted,
+}
+
+/// Why `eth_sendRawTransaction` refused a transaction.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The pool's rules refused it.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    /// It could not be persisted.
+    #[error("cannot store the transaction: {0}")]
+    Store(#[from] StoreError),
+    /// The state could not be read.
+    #[error("state: {0}")]
+    Exec(#[from] ExecError),
+}
+
+/// An L2 block as the sequencer built it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SequencedBlock {
+    /// The sealed header.
+    pub header: Header,
+    /// Its hash.
+    pub hash: B256,
+    /// Deposits first, then user transactions.
+    pub transactions: Vec<L2Transaction>,
+    /// One receipt per transaction.
+    pub receipts: Vec<L2Receipt>,
+}
+
+impl SequencedBlock {
+    /// The block's output root, as the proposer posts it.
+    pub fn output_root(&self) -> B256 {
+        output_root(self.header.state_root, self.hash)
+    }
+
+    /// The user transactions as the batch carries them (EIP-2718 bytes, deposits left out).
+    pub fn batch_transactions(&self) -> Vec<Bytes> {
+        self.transactions
+            .iter()
+            .filter(|t| matches!(t, L2Transaction::User { .. }))
+            .map(L2Transaction::encoded)
+            .collect()
+    }
+
+    /// Gas the transaction at `index` used (from the cumulative gas of the receipts).
+    pub fn gas_used_by(&self, index: usize) -> u64 {
+        let cumulative = |i: usize| {
+            self.receipts
+                .get(i)
+                .map_or(0, |r| r.receipt.cumulative_gas_used)
+        };
+        cumulative(index) - if index == 0 { 0 } else { cumulative(index - 1) }
+    }
+
+    /// Index of the first log of transaction `index` within the block.
+    pub fn first_log_index(&self, index: usize) -> usize {
+        self.receipts[..index.min(self.receipts.len())]
+            .iter()
+            .map(|r| r.receipt.logs.len())
+            .sum()
+    }
+}
+
+/// The sequenced chain, in memory.
+#[derive(Debug, Default)]
+struct Chain {
+    blocks: Vec<Arc<SequencedBlock>>,
+    by_hash: HashMap<B256, u64>,
+    tx_index: HashMap<B256, (u64, usize)>,
+}
+
+impl Chain {
+    fn push(&mut self, block: Arc<SequencedBlock>) {
+        let number = block.header.number;
+        self.by_hash.insert(block.hash, number);
+        for (i, tx) in block.transactions.iter().enumerate() {
+            self.tx_index.insert(tx.hash(), (number, i));
+        }
+        self.blocks.push(block);
+    }
+}
+
+/// The state and what building the next block needs besides it.
+#[derive(Debug)]
+struct Working {
+    state: L2State,
+    hashes: BlockHashes,
+    written_nodes: HashSet<B256>,
+    written_codes: HashSet<B256>,
+}
+
+/// The sequencer: chain, state, mempool and database, shared by the block builder, the RPC server,
+/// the batcher and the proposer.
+#[derive(Debug)]
+pub struct Sequencer {
+    genesis: RollupGenesis,
+    config: SequencerConfig,
+    store: Store,
+    chain: RwLock<Chain>,
+    working: Mutex<Working>,
+    pool: Mutex<Pool>,
+    safe: AtomicU64,
+    finalized: AtomicU64,
+    halted: AtomicBool,
+    head_tx: watch::Sender<u64>,
+}
+
+/// Locks a mutex, recovering it if a panic elsewhere poisoned it (the data is never left half-written
+/// inside a critical section).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Sequencer {
+    /// Opens the sequencer over the database in `data_dir`, creating the genesis there if the database
+    /// is new, or continuing the stored chain.
+    pub async fn open(
+        data_dir: &Path,
+        genesis: RollupGenesis,
+        config: SequencerConfig,
+    ) -> Result<Arc<Self>, SequencerError> {
+        let store = Store::open(&data_dir.join("sequencer.sqlite")).await?;
+        Self::open_store(store, genesis, config).await
+    }
+
+    /// Opens the sequencer over an open database.
+    pub async fn open_store(
+        store: Store,
+        genesis: RollupGenesis,
+        config: SequencerConfig,
+    ) -> Result<Arc<Self>, SequencerError> {
+        let (genesis_state, genesis_header) = genesis.genesis_state()?;
+        let mut written_nodes = HashSet::new();
+        let (state, blocks) = match store.genesis().await? {
+            Some(stored) => {
+                if stored != genesis {
+                    return Err(SequencerError::OtherRollup(format!(
+                        "stored rollup {} from L1 block {}, asked for rollup {} from L1 block {}",
+                        stored.rollup,
+                        stored.l1_origin.number,
+                        genesis.rollup,
+                        genesis.l1_origin.number
+                    )));
+                }
+                let mut state = L2State::default();
+                for node in store.trie_nodes().await? {
+                    written_nodes.insert(state.nodes.insert(node));
+                }
+                for code in store.codes().await? {
+                    state.codes.insert(alloy_primitives::keccak256(&code), code);
+                }
+                let blocks = store.blocks().await?;
+                match blocks.first() {
+                    Some(first) if first.hash == genesis_header.hash_slow() => {}
+                    _ => {
+                        return Err(SequencerError::Inconsistent(
+                            "block 0 is missing or is not the genesis".into(),
+                        ));
+                    }
+                }
+                (state, blocks)
+            }
+            None => {
+                let block = SequencedBlock {
+                    hash: genesis_header.hash_slow(),
+                    header: genesis_header.clone(),
+                    transactions: Vec::new(),
+                    receipts: Vec::new(),
+                };
+                let nodes =
+                    nodes::new_nodes(&genesis_state.nodes, genesis_state.root, &mut written_nodes)?;
+                store.init_genesis(&genesis, &block, &nodes).await?;
+                (genesis_state, vec![block])
+            }
+        };
+
+        let mut chain = Chain::default();
+        let mut hashes = BlockHashes::new();
+        for (i, block) in blocks.into_iter().enumerate() {
+            if block.header.number != i as u64 {
+                return Err(SequencerError::Inconsistent(format!(
+                    "block {} stored at position {i}",
+                    block.header.number
+                )));
+            }
+            hashes.insert(block.header.number, block.hash);
+            chain.push(Arc::new(block));
+        }
+        let head = chain
+            .blocks
+            .last()
+            .cloned()
+            .ok_or_else(|| SequencerError::Inconsistent("no blocks".into()))?;
+        let mut state = state;
+        state.root = head.header.state_root;
+        let written_codes = state.codes.keys().copied().collect();
+        let (head_tx, _) = watch::channel(head.header.number);
+        let sequencer = Arc::new(Self {
+            pool: Mutex::new(Pool::new(config.pool.clone())),
+            genesis,
+            config,
+            store,
+            chain: RwLock::new(chain),
+            working: Mutex::new(Working {
+                state,
+                hashes,
+                written_nodes,
+                written_codes,
+            }),
+            safe: AtomicU64::new(0),
+            finalized: AtomicU64::new(0),
+            halted: AtomicBool::new(false),
+            head_tx,
+        });
+        sequencer.reload_mempool().await?;
+        Ok(sequencer)
+    }
+
+    async fn reload_mempool(&self) -> Result<(), SequencerError> {
+        let mut dropped = Vec::new();
+        let mut kept = 0usize;
+        for raw in self.store.mempool().await? {
+            match self.admit(&raw) {
+                Ok(_) => kept += 1,
+                Err(e) => {
+                    dropped.push(alloy_primitives::keccak256(&raw));
+                    tracing::debug!(error = %e, "dropping a stored mempool transaction");
+                }
+            }
+        }
+        self.store.remove_from_mempool(&dropped).await?;
+        if kept > 0 || !dropped.is_empty() {
+            tracing::info!(kept, dropped = dropped.len(), "mempool reloaded");
+        }
+        Ok(())
+    }
+
+    /// The rollup this sequencer builds.
+    pub fn genesis(&self) -> &RollupGenesis {
+        &self.genesis
+    }
+
+    /// The chain parameters.
+    pub fn chain_config(&self) -> &light_node::ChainConfig {
+        &self.genesis.config
+    }
+
+    /// The sequencer's settings.
+    pub fn config(&self) -> &SequencerConfig {
+        &self.config
+    }
+
+    fn chain(&self) -> std::sync::RwLockReadGuard<'_, Chain> {
+        self.chain.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The latest block.
+    pub fn head(&self) -> Arc<SequencedBlock> {
+        self.chain()
+            .blocks
+            .last()
+            .cloned()
+            .expect("the chain always holds the genesis")
+    }
+
+    /// The latest block number.
+    pub fn head_number(&self) -> u64 {
+        (self.chain().blocks.len() as u64).saturating_sub(1)
+    }
+
+    /// Notifies of every new head (its number).
+    pub fn subscribe_heads(&self) -> watch::Receiver<u64> {
+        self.head_tx.subscribe()
+    }
+
+    /// Block `number`, if sequenced.
+    pub fn block(&self, number: u64) -> Option<Arc<SequencedBlock>> {
+        usize::try_from(number)
+            .ok()
+            .and_then(|n| self.chain().blocks.get(n).cloned())
+    }
+
+    /// Blocks `from..=to` that exist.
+    pub fn blocks(&self, from: u64, to: u64) -> Vec<Arc<SequencedBlock>> {
+        let chain = self.chain();
+        let end = (to.saturating_add(1) as usize).min(chain.blocks.len());
+        let start = (from as usize).min(end);
+        chain.blocks[start..end].to_vec()
+    }
+
+    /// The block with this hash.
+    pub fn block_by_hash(&self, hash: &B256) -> Option<Arc<SequencedBlock>> {
+        let chain = self.chain();
+        chain
+            .by_hash
+            .get(hash)
+            .and_then(|n| chain.blocks.get(*n as usize).cloned())
+    }
+
+    /// A sequenced transaction: its block and position.
+    pub fn transaction(&self, hash: &B256) -> Option<(Arc<SequencedBlock>, usize)> {
+        let chain = self.chain();
+        let (number, index) = *chain.tx_index.get(hash)?;
+        Some((chain.blocks.get(number as usize)?.clone(), index))
+    }
+
+    /// A transaction waiting in the mempool.
+    pub fn pooled(&self, hash: &B256) -> Option<Arc<PooledTx>> {
+        lock(&self.pool).get(hash)
+    }
+
+    /// Number of transactions waiting.
+    pub fn pool_len(&self) -> usize {
+        lock(&self.pool).len()
+    }
+
+    /// The highest block in an L1 batch (the rollup's "safe" head), as the batcher reports it.
+    pub fn safe_number(&self) -> u64 {
+        self.safe.load(Ordering::Acquire)
+    }
+
+    /// Records that every block up to `number` is in an L1 batch.
+    pub fn set_safe(&self, number: u64) {
+        self.safe.fetch_max(number, Ordering::AcqRel);
+    }
+
+    /// The highest block covered by a finalized output root.
+    pub fn finalized_number(&self) -> u64 {
+        self.finalized.load(Ordering::Acquire)
+    }
+
+    /// Records that every block up to `number` is covered by a finalized output root.
+    pub fn set_finalized(&self, number: u64) {
+        self.finalized.fetch_max(number, Ordering::AcqRel);
+    }
+
+    /// The base fee of the block after the head.
+    pub fn next_base_fee(&self) -> u64 {
+        next_base_fee(&self.head().header, self.genesis.config.genesis_base_fee)
+    }
+
+    /// Runs `f` on the state at `root` (any past block's root: the node store keeps them all).
+    pub fn with_state_at<R>(&self, root: B256, f: impl FnOnce(&mut L2State) -> R) -> R {
+        let mut working = lock(&self.working);
+        let saved = working.state.root;
+        working.state.root = root;
+        let result = f(&mut working.state);
+        working.state.root = saved;
+        result
+    }
+
+    /// Runs `f` on the state at `root` with the recent block hashes (for `eth_call`).
+    pub fn with_state_and_hashes<R>(
+        &self,
+        root: B256,
+        f: impl FnOnce(&mut L2State, &BlockHashes) -> R,
+    ) -> R {
+        let mut working = lock(&self.working);
+        let working = &mut *working;
+        let saved = working.state.root;
+        working.state.root = root;
+        let result = f(&mut working.state, &working.hashes);
+        working.state.root = saved;
+        result
+    }
+
+    /// The account's next nonce counting its executable waiting transactions.
+    pub fn pending_nonce(&self, address: Address) -> Result<u64, ExecError> {
+        let head = self.head();
+        let nonce = self.with_state_at(head.header.state_root, |s| {
+            s.account(address).map(|a| a.map_or(0, |a| a.nonce))
+        })?;
+        Ok(lock(&self.pool).pending_nonce(address, nonce))
+    }
+
+    /// Checks a raw transaction and adds it to the in-memory pool; returns it (with its arrival
+    /// number) and the hash of the transaction it replaced.
+    fn admit(&self, raw: &[u8]) -> Result<(Arc<PooledTx>, Option<B256>), SubmitError> {
+        let tx = PooledTx::decode(raw, &self.config.pool, &self.genesis.config)?;
+        let head = self.head();
+        let base_fee = next_base_fee(&head.header, self.genesis.config.genesis_base_fee);
+        let account = self.with_state_at(head.header.state_root, |s| s.account(tx.sender))?;
+        let view = AccountView {
+            nonce: account.map_or(0, |a| a.nonce),
+            balance: account.map_or(U256::ZERO, |a| a.balance),
+        };
+        let hash = tx.hash;
+        let mut pool = lock(&self.pool);
+        let replaced = pool.add(tx, view, base_fee)?;
+        let added = pool.get(&hash).expect("just added");
+        Ok((added, replaced))
+    }
+
+    /// `eth_sendRawTransaction`: checks the transaction, adds it to the mempool and persists it
+    /// before returning its hash.
+    pub async fn submit(&self, raw: &[u8]) -> Result<B256, SubmitError> {
+        let (tx, replaced) = self.admit(raw)?;
+        if let Err(e) = self.store.add_to_mempool(tx.hash, tx.seq, &tx.raw).await {
+            lock(&self.pool).remove(&tx.hash);
+            return Err(e.into());
+        }
+        if let Some(old) = replaced {
+            // Losing this delete is harmless: a stale transaction is dropped on reload.
+            let _ = self.store.remove_from_mempool(&[old]).await;
+        }
+        Ok(tx.hash)
+    }
+
+    /// The L1 origin (number, hash) of a block.
+    pub fn origin_of(&self, block: &SequencedBlock) -> (u64, B256) {
+        if block.header.number == 0 {
+            (self.genesis.l1_origin.number, self.genesis.l1_origin.hash)
+        } else {
+            (
+                l1_origin_number_of(&block.header).unwrap_or(self.genesis.l1_origin.number),
+                block.header.mix_hash,
+            )
+        }
+    }
+
+    /// Builds, persists and publishes the next block. `origin` is the new L1 origin when it
+    /// advances (its deposits go first), `None` to keep the parent's.
+    pub async fn build_block(
+        &self,
+        origin: Option<L1Origin>,
+    ) -> Result<Arc<SequencedBlock>, SequencerError> {
+        if self.halted.load(Ordering::Acquire) {
+            return Err(SequencerError::Halted);
+        }
+        let parent = self.head();
+        let config = &self.genesis.config;
+        let (origin_number, origin_hash) = self.origin_of(&parent);
+        let (l1_origin_number, l1_origin_hash, deposits) = match origin {
+            Some(o) => (o.number, o.hash, o.deposits),
+            None => (origin_number, origin_hash, Vec::new()),
+        };
+        let base_fee = next_base_fee(&parent.header, config.genesis_base_fee);
+
+        let (executed, nodes, codes) = {
+            let mut working = lock(&self.working);
+            let working = &mut *working;
+            let selected = {
+                let pool = lock(&self.pool);
+                let state = &mut working.state;
+                pool.select(
+                    |sender| state.account(sender).ok().flatten().map_or(0, |a| a.nonce),
+                    base_fee,
+                    config.block_gas_limit,
+                    self.config.max_block_bytes,
+                )
+            };
+            let attributes = BlockAttributes {
+                timestamp: parent.header.timestamp + config.block_time,
+                l1_origin_number,
+                l1_origin_hash,
+                deposits,
+                transactions: selected.iter().map(|t| t.raw.clone()).collect(),
+            };
+            let executed = execute_block(
+                config,
+                &mut working.state,
+                &parent.header,
+                &working.hashes,
+                &attributes,
+            )?;
+            working.hashes.insert(executed.header.number, executed.hash);
+            let nodes = nodes::new_nodes(
+                &working.state.nodes,
+                executed.header.state_root,
+                &mut working.written_nodes,
+            )?;
+            let mut codes = Vec::new();
+            for (hash, code) in &working.state.codes {
+                if working.written_codes.insert(*hash) {
+                    codes.push((*hash, code.clone()));
+                }
+            }
+            (executed, nodes, codes)
+        };
+        for skipped in &executed.skipped {
+            tracing::debug!(hash = ?skipped.hash, reason = %skipped.reason, "transaction left out of the block");
+        }
+
+        let block = Arc::new(SequencedBlock {
+            header: executed.header,
+            hash: executed.hash,
+            transactions: executed.transactions,
+            receipts: executed.receipts,
+        });
+        // Everything the block settles leaves the pool: included, skipped, and now-stale nonces.
+        let mut drop: Vec<B256> = block.transactions.iter().map(L2Transaction::hash).collect();
+        drop.extend(executed.skipped.iter().filter_map(|s| s.hash));
+        let senders: Vec<Address> = {
+            let mut pool = lock(&self.pool);
+            for hash in &drop {
+                pool.remove(hash);
+            }
+            pool.senders()
+        };
+        let nonces: Vec<(Address, u64)> = self.with_state_at(block.header.state_root, |s| {
+            senders
+                .iter()
+                .map(|a| (*a, s.account(*a).ok().flatten().map_or(0, |acc| acc.nonce)))
+                .collect()
+        });
+        {
+            let mut pool = lock(&self.pool);
+            for (sender, nonce) in nonces {
+                drop.extend(pool.prune(sender, nonce));
+            }
+        }
+
+        if let Err(e) = self.store.insert_block(&block, &nodes, &codes, &drop).await {
+            // The in-memory state is now ahead of the disk: stop, so nothing unpersisted is served.
+            self.halted.store(true, Ordering::Release);
+            tracing::error!(error = %e, "cannot persist block {}; sequencer halted", block.header.number);
+            return Err(e.into());
+        }
+        self.chain
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(block.clone());
+        self.head_tx.send_replace(block.header.number);
+        Ok(block)
+    }
+
+    /// Builds a block every block time, on the wall clock, until the task is dropped.
+    pub async fn run(self: Arc<Self>, origins: OriginSource) -> Result<(), SequencerError> {
+        loop {
+            let head = self.head();
+            let timestamp = head.header.timestamp + self.genesis.config.block_time;
+            let now_ms = unix_now_ms();
+            let due_ms = timestamp.saturating_mul(1000);
+            if due_ms > now_ms {
+                tokio::time::sleep(Duration::from_millis((due_ms - now_ms).min(60_000))).await;
+                continue;
+            }
+            let (parent_origin, _) = self.origin_of(&head);
+            let origin = match origins.next(parent_origin, timestamp).await {
+                Ok(origin) => origin,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the next L1 origin; keeping the current one");
+                    None
+                }
+            };
+            match self.build_block(origin).await {
+                Ok(block) => tracing::debug!(
+                    number = block.header.number,
+                    txs = block.transactions.len(),
+                    "block sequenced"
+                ),
+                Err(SequencerError::Halted) => return Err(SequencerError::Halted),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot build a block");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+}
+
+/// The base fee of the block after `parent`.
+pub fn next_base_fee(parent: &Header, genesis_base_fee: u64) -> u64 {
+    parent
+        .next_block_base_fee(BaseFeeParams::ethereum())
+        .unwrap_or(genesis_base_fee)
+}
+
+/// Milliseconds since the UNIX epoch, by the wall clock.
+pub fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

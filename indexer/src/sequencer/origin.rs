@@ -1,0 +1,145 @@
+//! Choosing each block's L1 origin, and reading that L1 block's deposits from the Rollup contract.
+
+use std::time::Duration;
+
+use alloy::{
+    eips::BlockNumberOrTag,
+    providers::{DynProvider, Provider},
+    rpc::types::Filter,
+    sol_types::SolEvent,
+};
+use alloy_primitives::{Address, B256};
+use contracts::Rollup;
+use light_node::{Deposit, L1Origin};
+
+/// How long one L1 request may take.
+const L1_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An L1 read failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OriginError {
+    /// The request failed.
+    #[error("L1 request failed: {0}")]
+    Rpc(String),
+    /// The request took too long.
+    #[error("L1 did not answer within {0:?}")]
+    Timeout(Duration),
+    /// L1 answered with something unusable.
+    #[error("L1 returned unusable data: {0}")]
+    Invalid(String),
+}
+
+/// Runs an L1 request with a timeout, mapping its error.
+pub(crate) async fn l1_call<T, E: std::fmt::Display>(
+    fut: impl IntoFuture<Output = Result<T, E>>,
+) -> Result<T, OriginError> {
+    tokio::time::timeout(L1_TIMEOUT, fut.into_future())
+        .await
+        .map_err(|_| OriginError::Timeout(L1_TIMEOUT))?
+        .map_err(|e| OriginError::Rpc(e.to_string()))
+}
+
+/// Where the sequencer's L1 origins come from.
+#[derive(Debug, Clone)]
+pub enum OriginSource {
+    /// Never advance (tests without L1: every block keeps the genesis origin).
+    Fixed,
+    /// Read from an L1 node.
+    L1(L1Origins),
+}
+
+impl OriginSource {
+    /// The origin the block after a parent with origin `parent_origin` and timestamp `timestamp`
+    /// should take, if it should advance.
+    pub async fn next(
+        &self,
+        parent_origin: u64,
+        timestamp: u64,
+    ) -> Result<Option<L1Origin>, OriginError> {
+        match self {
+            Self::Fixed => Ok(None),
+            Self::L1(l1) => l1.next(parent_origin, timestamp).await,
+        }
+    }
+}
+
+/// Reads L1 origins and their deposits.
+#[derive(Debug, Clone)]
+pub struct L1Origins {
+    provider: DynProvider,
+    rollup: Address,
+    confirmations: u64,
+}
+
+impl L1Origins {
+    /// Origins from `provider`, taking an L1 block only once `confirmations` blocks are on top of it.
+    pub fn new(provider: DynProvider, rollup: Address, confirmations: u64) -> Self {
+        Self {
+            provider,
+            rollup,
+            confirmations,
+        }
+    }
+
+    /// The next origin if it is confirmed and not later than `timestamp`.
+    pub async fn next(
+        &self,
+        parent_origin: u64,
+        timestamp: u64,
+    ) -> Result<Option<L1Origin>, OriginError> {
+        let candidate = parent_origin + 1;
+        let head = l1_call(self.provider.get_block_number()).await?;
+        if candidate + self.confirmations > head {
+            return Ok(None);
+        }
+        let origin = self.origin(candidate).await?;
+        Ok((origin.timestamp <= timestamp).then_some(origin))
+    }
+
+    /// L1 block `number` with its deposits.
+    pub async fn origin(&self, number: u64) -> Result<L1Origin, OriginError> {
+        let block = l1_call(
+            self.provider
+                .get_block_by_number(BlockNumberOrTag::Number(number)),
+        )
+        .await?
+        .ok_or_else(|| OriginError::Invalid(format!("L1 block {number} not found")))?;
+        let hash = block.header.hash;
+        let deposits = deposits_in(&self.provider, self.rollup, hash).await?;
+        Ok(L1Origin {
+            number,
+            hash,
+            timestamp: block.header.timestamp,
+            deposits,
+        })
+    }
+}
+
+/// The deposits the Rollup contract recorded in the L1 block with this hash, in log order.
+pub async fn deposits_in(
+    provider: &DynProvider,
+    rollup: Address,
+    block_hash: B256,
+) -> Result<Vec<Deposit>, OriginError> {
+    let filter = Filter::new()
+        .address(rollup)
+        .at_block_hash(block_hash)
+        .event_signature(Rollup::Deposited::SIGNATURE_HASH);
+    let logs = l1_call(provider.get_logs(&filter)).await?;
+    let mut deposits = Vec::with_capacity(logs.len());
+    for log in logs {
+        let event = log
+            .log_decode::<Rollup::Deposited>()
+            .map_err(|e| OriginError::Invalid(format!("Deposited event: {e}")))?;
+        let d = event.inner.data;
+        deposits.push(Deposit {
+            nonce: d.nonce,
+            from: d.from,
+            to: d.to,
+            mint: d.value,
+            gas_limit: d.gasLimit,
+            data: d.data,
+        });
+    }
+    Ok(deposits)
+}

@@ -1,0 +1,312 @@
+//! The sequencer's own SQLite tables (prefixed `seq_`): genesis record, blocks, state trie nodes,
+//! contract code and the mempool.
+//!
+//! A block, its new trie nodes and code, and the removal of its transactions from the mempool are
+//! written in one SQLite transaction, so a crash at any moment leaves either the block with all of its
+//! state, or neither. A transaction accepted by `eth_sendRawTransaction` is written before its hash is
+//! returned.
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use alloy_consensus::Header;
+use alloy_primitives::{Address, B256, Bytes};
+use alloy_rlp::Decodable;
+use serde::{Deserialize, Serialize};
+use sqlx::{
+    Row, SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use super::SequencedBlock;
+use crate::genesis::RollupGenesis;
+use light_node::{L2Receipt, L2Transaction};
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("sequencer database: {0}")]
+    Sql(#[from] sqlx::Error),
+    /// A stored row does not decode (the file was changed by something else, or is corrupt).
+    #[error("sequencer database holds a malformed {what}: {reason}")]
+    Corrupt {
+        /// What was being read.
+        what: &'static str,
+        /// Why it does not decode.
+        reason: String,
+    },
+}
+
+/// Result alias of this module.
+pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS seq_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS seq_blocks (
+        number INTEGER PRIMARY KEY,
+        hash BLOB NOT NULL UNIQUE,
+        header BLOB NOT NULL,
+        body TEXT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS seq_transactions (
+        hash BLOB PRIMARY KEY,
+        block_number INTEGER NOT NULL,
+        idx INTEGER NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS seq_trie_nodes (hash BLOB PRIMARY KEY, rlp BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS seq_codes (hash BLOB PRIMARY KEY, code BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS seq_mempool (
+        hash BLOB PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        raw BLOB NOT NULL
+    )",
+];
+
+/// One transaction of a stored block body: its EIP-2718 bytes and sender (so loading needs no
+/// signature recovery).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredTx {
+    raw: Bytes,
+    sender: Address,
+}
+
+/// A stored block body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredBody {
+    transactions: Vec<StoredTx>,
+    receipts: Vec<L2Receipt>,
+}
+
+/// The sequencer's database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL survives a crash of the process (not of the machine) without losing
+            // a committed transaction.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        for statement in SCHEMA {
+            sqlx::query(statement).execute(&pool).await?;
+        }
+        Ok(Self { pool })
+    }
+
+    /// The genesis record, if this database has one.
+    pub async fn genesis(&self) -> Result<Option<RollupGenesis>> {
+        let row = sqlx::query("SELECT value FROM seq_meta WHERE key = 'genesis'")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let text: String = row.get(0);
+            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+                what: "genesis record",
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Records the genesis: its record, block 0, and the genesis state's trie nodes.
+    pub async fn init_genesis(
+        &self,
+        genesis: &RollupGenesis,
+        block: &SequencedBlock,
+        nodes: &[(B256, Bytes)],
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let text = serde_json::to_string(genesis).map_err(|e| StoreError::Corrupt {
+            what: "genesis record",
+            reason: e.to_string(),
+        })?;
+        sqlx::query("INSERT INTO seq_meta (key, value) VALUES ('genesis', ?)")
+            .bind(text)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.insert_block(block, nodes, &[], &[]).await
+    }
+
+    /// Writes a block with the trie nodes and code it created, and drops the given transactions from
+    /// the mempool, atomically.
+    pub async fn insert_block(
+        &self,
+        block: &SequencedBlock,
+        nodes: &[(B256, Bytes)],
+        codes: &[(B256, Bytes)],
+        drop_from_mempool: &[B256],
+    ) -> Result<()> {
+        let body = StoredBody {
+            transactions: block
+                .transactions
+                .iter()
+                .map(|t| StoredTx {
+                    raw: t.encoded(),
+                    sender: t.sender(),
+                })
+                .collect(),
+            receipts: block.receipts.clone(),
+        };
+        let body = serde_json::to_string(&body).map_err(|e| StoreError::Corrupt {
+            what: "block body",
+            reason: e.to_string(),
+        })?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO seq_blocks (number, hash, header, body) VALUES (?, ?, ?, ?)")
+            .bind(block.header.number as i64)
+            .bind(block.hash.as_slice())
+            .bind(alloy_rlp::encode(&block.header))
+            .bind(body)
+            .execute(&mut *tx)
+            .await?;
+        for (idx, t) in block.transactions.iter().enumerate() {
+            sqlx::query(
+                "INSERT OR REPLACE INTO seq_transactions (hash, block_number, idx) VALUES (?, ?, ?)",
+            )
+            .bind(t.hash().as_slice())
+            .bind(block.header.number as i64)
+            .bind(idx as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (hash, rlp) in nodes {
+            sqlx::query("INSERT OR IGNORE INTO seq_trie_nodes (hash, rlp) VALUES (?, ?)")
+                .bind(hash.as_slice())
+                .bind(rlp.as_ref())
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (hash, code) in codes {
+            sqlx::query("INSERT OR IGNORE INTO seq_codes (hash, code) VALUES (?, ?)")
+                .bind(hash.as_slice())
+                .bind(code.as_ref())
+                .execute(&mut *tx)
+                .await?;
+        }
+        for hash in drop_from_mempool {
+            sqlx::query("DELETE FROM seq_mempool WHERE hash = ?")
+                .bind(hash.as_slice())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every stored block, in order.
+    pub async fn blocks(&self) -> Result<Vec<SequencedBlock>> {
+        let rows = sqlx::query("SELECT number, hash, header, body FROM seq_blocks ORDER BY number")
+            .fetch_all(&self.pool)
+            .await?;
+        let corrupt = |what, reason: String| StoreError::Corrupt { what, reason };
+        let mut blocks = Vec::with_capacity(rows.len());
+        for row in rows {
+            let header_rlp: Vec<u8> = row.get(2);
+            let header = Header::decode(&mut header_rlp.as_slice())
+                .map_err(|e| corrupt("block header", e.to_string()))?;
+            let hash_bytes: Vec<u8> = row.get(1);
+            let hash = B256::try_from(hash_bytes.as_slice())
+                .map_err(|e| corrupt("block hash", e.to_string()))?;
+            let body: String = row.get(3);
+            let body: StoredBody =
+                serde_json::from_str(&body).map_err(|e| corrupt("block body", e.to_string()))?;
+            let mut transactions = Vec::with_capacity(body.transactions.len());
+            for stored in body.transactions {
+                transactions.push(
+                    decode_known_sender(&stored.raw, stored.sender)
+                        .map_err(|e| corrupt("block transaction", e))?,
+                );
+            }
+            blocks.push(SequencedBlock {
+                header,
+                hash,
+                transactions,
+                receipts: body.receipts,
+            });
+        }
+        Ok(blocks)
+    }
+
+    /// Every stored trie node.
+    pub async fn trie_nodes(&self) -> Result<Vec<Bytes>> {
+        let rows = sqlx::query("SELECT rlp FROM seq_trie_nodes")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Bytes::from(row.get::<Vec<u8>, _>(0)))
+            .collect())
+    }
+
+    /// Every stored contract code.
+    pub async fn codes(&self) -> Result<Vec<Bytes>> {
+        let rows = sqlx::query("SELECT code FROM seq_codes")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Bytes::from(row.get::<Vec<u8>, _>(0)))
+            .collect())
+    }
+
+    /// Persists a transaction the mempool accepted.
+    pub async fn add_to_mempool(&self, hash: B256, seq: u64, raw: &[u8]) -> Result<()> {
+        sqlx::query("INSERT OR REPLACE INTO seq_mempool (hash, seq, raw) VALUES (?, ?, ?)")
+            .bind(hash.as_slice())
+            .bind(seq as i64)
+            .bind(raw)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes transactions from the persisted mempool.
+    pub async fn remove_from_mempool(&self, hashes: &[B256]) -> Result<()> {
+        if hashes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for hash in hashes {
+            sqlx::query("DELETE FROM seq_mempool WHERE hash = ?")
+                .bind(hash.as_slice())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The persisted mempool, in arrival order.
+    pub async fn mempool(&self) -> Result<Vec<Bytes>> {
+        let rows = sqlx::query("SELECT raw FROM seq_mempool ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Bytes::from(row.get::<Vec<u8>, _>(0)))
+            .collect())
+    }
+}
+
+/// Decodes a stored transaction whose sender is already known.
+fn decode_known_sender(raw: &[u8], sender: Address) -> Result<L2Transaction, String> {
+    use alloy_eips::eip2718::Decodable2718;
+    if raw.first() == Some(&light_node::DEPOSIT_TX_TYPE) {
+        return L2Transaction::decode_2718(raw).map_err(|e| e.to_string());
+    }
+    let mut buf = raw;
+    let tx = alloy_consensus::TxEnvelope::decode_2718(&mut buf).map_err(|e| e.to_string())?;
+    Ok(L2Transaction::User { tx, sender })
+}
