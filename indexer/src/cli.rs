@@ -8,6 +8,7 @@ use eyre::WrapErr;
 use crate::{
     anvil::{Anvil, AnvilConfig, find_anvil},
     api::ApiState,
+    devnet,
     l1::L1Client,
     server,
 };
@@ -52,6 +53,15 @@ pub struct DevnetArgs {
     /// Folder for the server's data and logs.
     #[arg(long, default_value = ".data")]
     pub data_dir: PathBuf,
+    /// Where the L2 Ethereum JSON-RPC (the sequencer) listens.
+    #[arg(long, default_value = "127.0.0.1:9545")]
+    pub rpc_addr: SocketAddr,
+    /// The proposer posts the output root of every block whose number is a multiple of this.
+    #[arg(long, default_value_t = 10)]
+    pub proposal_interval: u64,
+    /// The batcher posts once the oldest unposted block is this many seconds old.
+    #[arg(long, default_value_t = 10)]
+    pub batch_max_age: u64,
 }
 
 impl Cli {
@@ -98,15 +108,48 @@ async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
         "L1 connected"
     );
 
+    let mut roles = start_roles(&args, &l1_url, anvil.is_some()).await?;
+
     let router = server::router(ApiState { l1 }, &args.dist);
     let local = listener.local_addr().wrap_err("listener has no address")?;
     println!("explorer: http://{local}/  (L1: {l1_url})");
+    println!("L2 JSON-RPC: {}  (chain id {})", roles.rpc_url(), roles.genesis.config.chain_id);
     let result = server::serve(listener, router, shutdown_signal()).await;
+    roles.stop();
     if let Some(mut node) = anvil {
         node.stop();
         tracing::info!("anvil stopped");
     }
     result.map_err(Into::into)
+}
+
+/// Starts the sequencer, its JSON-RPC, the batcher and the proposer. With an anvil of its own (whose
+/// chain starts afresh each run), a data folder from an earlier anvil is moved aside first.
+async fn start_roles(
+    args: &DevnetArgs,
+    l1_url: &str,
+    own_anvil: bool,
+) -> eyre::Result<devnet::Devnet> {
+    let mut config = devnet::DevnetConfig::new(l1_url, args.data_dir.join("rollup"));
+    config.rpc.addr = args.rpc_addr;
+    config.proposer.interval = args.proposal_interval.max(1);
+    config.batcher.max_age = std::time::Duration::from_secs(args.batch_max_age);
+    match devnet::start(config.clone()).await {
+        Err(devnet::DevnetError::StaleL1 { .. }) if own_anvil => {
+            let stale = args.data_dir.join(format!(
+                "rollup.stale-{}",
+                crate::sequencer::unix_now_ms() / 1000
+            ));
+            tracing::warn!(
+                moved_to = %stale.display(),
+                "the rollup data belongs to an earlier anvil chain; starting a new rollup"
+            );
+            std::fs::rename(&config.data_dir, &stale)
+                .wrap_err_with(|| format!("cannot move {} aside", config.data_dir.display()))?;
+            Ok(devnet::start(config).await?)
+        }
+        other => Ok(other?),
+    }
 }
 
 /// Completes on SIGINT or SIGTERM.

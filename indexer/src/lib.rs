@@ -6,9 +6,13 @@
 
 pub mod anvil;
 pub mod api;
+pub mod batcher;
 pub mod cli;
+pub mod devnet;
 pub mod genesis;
 pub mod l1;
+pub mod l1tx;
+pub mod proposer;
 pub mod rpc;
 pub mod sequencer;
 pub mod server;

@@ -29,6 +29,7 @@ use light_node::{
 use tokio::sync::watch;
 
 pub use nodes::NodeWalkError;
+pub(crate) use origin::l1_call;
 pub use origin::{L1Origins, OriginError, OriginSource, deposits_in};
 pub use pool::{AccountView, Pool, PoolConfig, PoolError, PooledTx, intrinsic_gas};
 pub use store::{Store, StoreError};

@@ -1,0 +1,1 @@
+//! The devnet with anvil as L1: transfers, contracts, logs, proofs, batches, proposals.

@@ -1,0 +1,220 @@
+//! Every kind of bad request gets a standard JSON-RPC error with a clear message, and never disturbs
+//! the requests around it.
+
+use std::sync::Arc;
+
+use alloy::{
+    consensus::{SignableTransaction, TxEnvelope, TxLegacy},
+    eips::eip2718::Encodable2718,
+    network::TxSignerSync,
+    primitives::{Address, B256, Bytes, TxKind, U256},
+    signers::local::PrivateKeySigner,
+};
+use indexer::{
+    anvil::free_loopback_addr,
+    genesis::{RollupGenesis, dev_signer},
+    rpc::{self, RpcConfig, RpcServer, codes},
+    sequencer::{PoolConfig, Sequencer, SequencerConfig},
+};
+use light_node::{ChainConfig, L1Origin};
+use serde_json::{Value, json};
+
+use super::{GWEI, STORE_AND_LOG_INIT, sign, sign_with, store_call, transfer};
+
+/// A sequencer without L1 (blocks built on demand) behind a JSON-RPC server with small limits.
+pub(crate) struct Local {
+    pub(crate) seq: Arc<Sequencer>,
+    pub(crate) rpc: RpcServer,
+    _dir: tempfile::TempDir,
+    client: reqwest::Client,
+}
+
+pub(crate) fn local_genesis() -> RollupGenesis {
+    RollupGenesis {
+        config: ChainConfig::devnet(),
+        l1_chain_id: 31337,
+        rollup: Address::repeat_byte(0x11),
+        l1_origin: L1Origin {
+            number: 7,
+            hash: B256::repeat_byte(7),
+            timestamp: 0,
+            deposits: Vec::new(),
+        },
+        batcher: dev_signer(0).address(),
+        proposer: dev_signer(1).address(),
+    }
+}
+
+impl Local {
+    pub(crate) async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = SequencerConfig {
+            pool: PoolConfig {
+                max_tx_size: 8 * 1024,
+                max_pending_per_sender: 4,
+                max_queued_per_sender: 2,
+                ..PoolConfig::default()
+            },
+            ..SequencerConfig::default()
+        };
+        let seq = Sequencer::open(dir.path(), local_genesis(), config).await.expect("opens");
+        let rpc = rpc::serve(
+            seq.clone(),
+            RpcConfig {
+                addr: free_loopback_addr().expect("port"),
+                max_request_body: 64 * 1024,
+                max_batch: 10,
+                ..RpcConfig::default()
+            },
+        )
+        .await
+        .expect("serves");
+        Self { seq, rpc, _dir: dir, client: reqwest::Client::new() }
+    }
+
+    /// Posts a raw body; returns the HTTP status and the JSON answer.
+    pub(crate) async fn post(&self, body: String) -> (u16, Value) {
+        let r = self
+            .client
+            .post(self.rpc.url())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = r.status().as_u16();
+        let text = r.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub(crate) async fn call(&self, method: &str, params: Value) -> Value {
+        let (_, v) = self
+            .post(json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string())
+            .await;
+        v
+    }
+
+    /// Sends a raw transaction; returns the error object (or panics on success).
+    async fn send_err(&self, raw: &Bytes) -> (i64, String) {
+        let v = self.call("eth_sendRawTransaction", json!([raw])).await;
+        let e = &v["error"];
+        assert!(e.is_object(), "expected an error, got {v}");
+        (e["code"].as_i64().expect("code"), e["message"].as_str().expect("message").to_owned())
+    }
+
+    async fn send_ok(&self, raw: &Bytes) -> B256 {
+        let v = self.call("eth_sendRawTransaction", json!([raw])).await;
+        serde_json::from_value(v["result"].clone()).unwrap_or_else(|_| panic!("not accepted: {v}"))
+    }
+}
+
+fn error_of(v: &Value) -> (i64, String) {
+    (
+        v["error"]["code"].as_i64().unwrap_or_else(|| panic!("no error code in {v}")),
+        v["error"]["message"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_bad_request_gets_its_error_code_and_message() {
+    let node = Local::start().await;
+    let alice = dev_signer(0);
+    let bob = Address::repeat_byte(0xb0);
+
+    // Transport-level problems.
+    let (_, v) = node.post("{not json".into()).await;
+    assert_eq!(error_of(&v).0, i64::from(codes::PARSE_ERROR), "{v}");
+    let (_, v) = node.post(json!({"jsonrpc": "2.0", "id": 1, "method": "eth_nope", "params": []}).to_string()).await;
+    assert_eq!(error_of(&v).0, i64::from(codes::METHOD_NOT_FOUND), "{v}");
+    let v = node.call("eth_getBalance", json!(["not an address"])).await;
+    assert_eq!(error_of(&v).0, i64::from(codes::INVALID_PARAMS), "{v}");
+    let (status, v) = node
+        .post(json!({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": ["x".repeat(70_000)]}).to_string())
+        .await;
+    assert_eq!(status, 413);
+    assert_eq!(error_of(&v).0, i64::from(codes::OVERSIZED_REQUEST), "{v}");
+    let batch: Vec<Value> = (0..11).map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "eth_chainId"})).collect();
+    let (_, v) = node.post(Value::Array(batch).to_string()).await;
+    assert_eq!(error_of(&v).0, i64::from(codes::BATCH_TOO_LARGE), "{v}");
+
+    // A batch mixing good and bad requests answers each on its own.
+    let batch = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"},
+        {"jsonrpc": "2.0", "id": 2, "method": "eth_sendRawTransaction", "params": ["0x0102"]},
+        {"jsonrpc": "2.0", "id": 3, "method": "eth_blockNumber"},
+    ]);
+    let (_, v) = node.post(batch.to_string()).await;
+    let answers = v.as_array().expect("batch answer");
+    let by_id = |id: i64| answers.iter().find(|a| a["id"] == id).expect("answered").clone();
+    assert_eq!(by_id(1)["result"], "0xa455");
+    assert_eq!(error_of(&by_id(2)).0, i64::from(codes::INVALID_PARAMS));
+    assert!(error_of(&by_id(2)).1.contains("failed to decode signed transaction"));
+    assert_eq!(by_id(3)["result"], "0x0");
+
+    // Transaction admission.
+    let first = transfer(&alice, 0, bob, 1);
+    node.send_ok(&first).await;
+    let (code, msg) = node.send_err(&first).await;
+    assert_eq!((code, msg.as_str()), (i64::from(codes::SERVER), "already known"));
+    let cheap_replacement = sign_with(&alice, 42069, 0, TxKind::Call(bob), U256::from(2), Bytes::new(), 21_000, 10 * GWEI + 1, GWEI);
+    assert_eq!(node.send_err(&cheap_replacement).await.1, "replacement transaction underpriced");
+
+    let mut legacy = TxLegacy { chain_id: None, nonce: 1, gas_price: 10 * GWEI, gas_limit: 21_000, to: TxKind::Call(bob), ..Default::default() };
+    let sig = alice.sign_transaction_sync(&mut legacy).expect("sign");
+    let raw: Bytes = TxEnvelope::from(legacy.into_signed(sig)).encoded_2718().into();
+    assert_eq!(node.send_err(&raw).await.1, "only replay-protected (EIP-155) transactions allowed over RPC");
+
+    let other_chain = sign_with(&alice, 1, 1, TxKind::Call(bob), U256::from(1), Bytes::new(), 21_000, 10 * GWEI, GWEI);
+    assert_eq!(node.send_err(&other_chain).await.1, "invalid chain id for signer: have 1 want 42069");
+
+    let big = sign(&alice, 1, TxKind::Call(bob), U256::ZERO, vec![1u8; 9_000].into(), 200_000);
+    let (code, msg) = node.send_err(&big).await;
+    assert_eq!(code, i64::from(codes::SERVER));
+    assert!(msg.starts_with("oversized data: transaction size"), "{msg}");
+
+    let low_gas = sign(&alice, 1, TxKind::Call(bob), U256::ZERO, Bytes::new(), 20_000);
+    assert_eq!(node.send_err(&low_gas).await.1, "intrinsic gas too low: gas 20000, minimum needed 21000");
+
+    let under_base_fee = sign_with(&alice, 42069, 1, TxKind::Call(bob), U256::ZERO, Bytes::new(), 21_000, 1, 1);
+    assert!(node.send_err(&under_base_fee).await.1.starts_with("max fee per gas less than block base fee"));
+
+    let broke = PrivateKeySigner::random();
+    let (code, msg) = node.send_err(&transfer(&broke, 0, bob, 1)).await;
+    assert_eq!(code, i64::from(codes::SERVER));
+    assert!(msg.starts_with("insufficient funds for gas * price + value: balance 0"), "{msg}");
+
+    // Per-sender caps: 4 executable, 2 queued.
+    for nonce in 1..4 {
+        node.send_ok(&transfer(&alice, nonce, bob, 1)).await;
+    }
+    let msg = node.send_err(&transfer(&alice, 4, bob, 1)).await.1;
+    assert!(msg.contains("pending transactions"), "{msg}");
+    node.send_ok(&transfer(&alice, 10, bob, 1)).await;
+    node.send_ok(&transfer(&alice, 11, bob, 1)).await;
+    let msg = node.send_err(&transfer(&alice, 12, bob, 1)).await.1;
+    assert!(msg.contains("queued transactions"), "{msg}");
+
+    // After a block, a used nonce is too low.
+    let block = node.seq.build_block(None).await.expect("block");
+    assert_eq!(block.transactions.len(), 4);
+    let (code, msg) = node.send_err(&transfer(&alice, 2, bob, 5)).await;
+    assert_eq!((code, msg.as_str()), (i64::from(codes::SERVER), "nonce too low: next nonce 4, tx nonce 2"));
+    let v = node.call("eth_getTransactionCount", json!([alice.address(), "pending"])).await;
+    assert_eq!(v["result"], "0x4");
+
+    // A reverting call: code 3 with the revert data.
+    let carol = dev_signer(2);
+    let deploy = sign(&carol, 0, TxKind::Create, U256::ZERO, STORE_AND_LOG_INIT.into(), 200_000);
+    let hash = node.send_ok(&deploy).await;
+    node.seq.build_block(None).await.expect("block");
+    let receipt = node.call("eth_getTransactionReceipt", json!([hash])).await;
+    let contract = receipt["result"]["contractAddress"].as_str().expect("created").to_owned();
+    let v = node.call("eth_call", json!([{"to": contract, "data": store_call(1, 0xdead)}, "latest"])).await;
+    assert_eq!(error_of(&v), (i64::from(codes::EXECUTION_REVERTED), "execution reverted".to_owned()));
+    assert_eq!(v["error"]["data"], "0x");
+    let v = node.call("eth_estimateGas", json!([{"from": carol.address(), "to": contract, "data": store_call(1, 0xdead)}])).await;
+    assert_eq!(error_of(&v).0, i64::from(codes::EXECUTION_REVERTED));
+    let v = node.call("eth_getBalance", json!([bob, "0x99"])).await;
+    assert_eq!(error_of(&v), (i64::from(codes::SERVER), "header not found".to_owned()));
+    node.rpc.stop();
+}
