@@ -1,0 +1,4 @@
+//! Integration tests of the indexer crate, one binary (`cargo test -p indexer --test it`).
+
+mod rollup_contract;
+mod sequencer;
