@@ -224,11 +224,14 @@ contract Rollup {
         uint64 deadline
     );
 
-    /// @notice The defender posted `midRoot` as the output root of `midBlock`; the challenger moves next.
+    /// @notice The defender posted `midRoot` as the output root of `midBlock`, the midpoint of the range
+    /// (`agreedBlock`, `disputedBlock`]; the challenger moves next.
     event Defended(
         uint64 indexed gameId,
         uint64 indexed proposalIndex,
         address indexed mover,
+        uint64 agreedBlock,
+        uint64 disputedBlock,
         uint64 midBlock,
         bytes32 midRoot,
         uint64 deadline
@@ -514,7 +517,9 @@ contract Rollup {
         g.midRoot = midRoot;
         g.turn = Turn.Challenger;
         g.deadline = uint64(block.timestamp) + moveTimeout;
-        emit Defended(gameId, g.proposalIndex, msg.sender, midBlock, midRoot, g.deadline);
+        emit Defended(
+            gameId, g.proposalIndex, msg.sender, g.agreedBlock, g.disputedBlock, midBlock, midRoot, g.deadline
+        );
     }
 
     /// @notice The challenger's move: agrees with the defender's midpoint root (the dispute moves to the

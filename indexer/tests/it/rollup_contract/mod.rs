@@ -6,6 +6,7 @@
 mod games;
 mod gas;
 mod happy_path;
+mod logs;
 mod reverts;
 mod solvency;
 
