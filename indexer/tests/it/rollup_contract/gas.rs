@@ -64,7 +64,7 @@ async fn gas_per_batch_byte_and_per_move() {
             .value(devnet.params.proposal_bond),
     )
     .await;
-    println!("gas: propose: {}", receipt.gas_used);
+    println!("gas: propose (proposal 0): {}", receipt.gas_used);
     let receipt = send(
         "challenge",
         devnet
@@ -138,7 +138,7 @@ async fn gas_per_batch_byte_and_per_move() {
             .value(devnet.params.proposal_bond),
     )
     .await;
-    println!("gas: propose (after an invalidation): {}", receipt.gas_used);
+    println!("gas: propose (a later proposal): {}", receipt.gas_used);
     let receipt = send(
         "challenge",
         devnet
