@@ -6,6 +6,7 @@
 //!   end-to-end browser tests.
 
 mod cmd;
+mod contracts;
 mod tools;
 
 use std::{
@@ -191,12 +192,16 @@ fn test() -> Result<(), Failed> {
         .current_dir(root())
         .run()?;
 
+    step("contract artifacts (recompile and compare)");
+    contracts::check_artifacts(&root())?;
+
     step("app build (trunk, release)");
     build_app(&env)?;
 
     step("native tests");
     Cmd::new("cargo")
-        .args(["test", "--workspace"])
+        // Shown output carries the figures tests print (gas per batch byte, per move).
+        .args(["test", "--workspace", "--", "--show-output"])
         .current_dir(root())
         .env("ANVIL_BIN", &env.anvil)
         .env("CHROMEDRIVER", &env.chromedriver)
