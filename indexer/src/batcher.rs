@@ -127,7 +127,12 @@ impl Batcher {
         let mut bytes = 0usize;
         let mut take = 0usize;
         for block in &blocks {
-            let size: usize = 64 + block.batch_transactions().iter().map(|t| t.len()).sum::<usize>();
+            let size: usize = 64
+                + block
+                    .batch_transactions()
+                    .iter()
+                    .map(|t| t.len())
+                    .sum::<usize>();
             if take > 0 && bytes + size > self.config.target_bytes {
                 break;
             }

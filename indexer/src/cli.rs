@@ -113,7 +113,11 @@ async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
     let router = server::router(ApiState { l1 }, &args.dist);
     let local = listener.local_addr().wrap_err("listener has no address")?;
     println!("explorer: http://{local}/  (L1: {l1_url})");
-    println!("L2 JSON-RPC: {}  (chain id {})", roles.rpc_url(), roles.genesis.config.chain_id);
+    println!(
+        "L2 JSON-RPC: {}  (chain id {})",
+        roles.rpc_url(),
+        roles.genesis.config.chain_id
+    );
     let result = server::serve(listener, router, shutdown_signal()).await;
     roles.stop();
     if let Some(mut node) = anvil {

@@ -203,12 +203,7 @@ pub async fn start(config: DevnetConfig) -> Result<Devnet, DevnetError> {
         Batcher::new(sequencer.clone(), batcher_sender, config.batcher.clone()).run(),
     ));
     tasks.push(tokio::spawn(
-        Proposer::new(
-            sequencer.clone(),
-            proposer_sender,
-            config.proposer.clone(),
-        )
-        .run(),
+        Proposer::new(sequencer.clone(), proposer_sender, config.proposer.clone()).run(),
     ));
     tracing::info!(
         rollup = %genesis.rollup,
@@ -267,8 +262,9 @@ async fn deploy(l1: &DynProvider, config: &DevnetConfig) -> Result<RollupGenesis
         let mut chain = config.chain.clone();
         chain.genesis_timestamp = now.max(head.header.timestamp) + 3;
         let root = genesis_output_root(&chain)?;
-        let params = DeployParams::devnet(batcher.address(), dev_signer(ARBITER_KEY_INDEX).address())
-            .with_genesis_output_root(root);
+        let params =
+            DeployParams::devnet(batcher.address(), dev_signer(ARBITER_KEY_INDEX).address())
+                .with_genesis_output_root(root);
         let rollup = contracts::deploy(&deployer, &params).await?;
         let receipt_block = find_deploy_block(l1, rollup).await?;
         if receipt_block.timestamp > chain.genesis_timestamp + chain.block_time {
@@ -295,17 +291,19 @@ async fn deploy(l1: &DynProvider, config: &DevnetConfig) -> Result<RollupGenesis
 }
 
 /// The L1 block that created `rollup`: the first block whose state has its code.
-async fn find_deploy_block(l1: &DynProvider, rollup: alloy_primitives::Address) -> Result<L1Origin, DevnetError> {
+async fn find_deploy_block(
+    l1: &DynProvider,
+    rollup: alloy_primitives::Address,
+) -> Result<L1Origin, DevnetError> {
     use alloy::sol_types::SolEvent;
     let filter = alloy::rpc::types::Filter::new()
         .address(rollup)
         .event_signature(contracts::Rollup::RollupInitialized::SIGNATURE_HASH)
         .from_block(0);
     let logs = l1_call(l1.get_logs(&filter)).await?;
-    let number = logs
-        .first()
-        .and_then(|l| l.block_number)
-        .ok_or_else(|| OriginError::Invalid("no RollupInitialized event for the new contract".into()))?;
+    let number = logs.first().and_then(|l| l.block_number).ok_or_else(|| {
+        OriginError::Invalid("no RollupInitialized event for the new contract".into())
+    })?;
     let block = l1_call(l1.get_block_by_number(number.into()))
         .await?
         .ok_or_else(|| OriginError::Invalid(format!("L1 block {number} not found")))?;

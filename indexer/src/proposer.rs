@@ -89,7 +89,9 @@ impl Proposer {
     async fn read<T, E: std::fmt::Display>(
         fut: impl IntoFuture<Output = Result<T, E>>,
     ) -> Result<T, ProposerError> {
-        crate::sequencer::l1_call(fut).await.map_err(|e| ProposerError::Read(e.to_string()))
+        crate::sequencer::l1_call(fut)
+            .await
+            .map_err(|e| ProposerError::Read(e.to_string()))
     }
 
     /// One round: finalizes what can be, then proposes the next block if it is batched.
@@ -138,7 +140,11 @@ impl Proposer {
         let next = latest_finalized.wrapping_add(1);
         let count = Self::read(self.rollup.proposalCount().call()).await?;
         // Walk forward past invalidated proposals to the first valid one.
-        let mut index = if latest_finalized == u64::MAX { 0 } else { next };
+        let mut index = if latest_finalized == u64::MAX {
+            0
+        } else {
+            next
+        };
         while index < count {
             if Self::read(self.rollup.isValid(index).call()).await? {
                 break;
@@ -156,7 +162,9 @@ impl Proposer {
         {
             Ok(_) => tracing::info!(index, "proposal finalized"),
             // Someone else finalized it first.
-            Err(L1TxError::WouldRevert(e)) => tracing::debug!(index, error = %e, "finalize skipped"),
+            Err(L1TxError::WouldRevert(e)) => {
+                tracing::debug!(index, error = %e, "finalize skipped")
+            }
             Err(e) => return Err(e.into()),
         }
         Ok(())

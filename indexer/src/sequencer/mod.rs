@@ -518,11 +518,19 @@ impl Sequencer {
         let (executed, nodes, codes) = {
             let mut working = lock(&self.working);
             let working = &mut *working;
+            // Deposits run first and each call bumps its L1 sender's nonce on L2.
+            let mut deposit_calls: HashMap<Address, u64> = HashMap::new();
+            for d in &deposits {
+                *deposit_calls.entry(d.from).or_default() += 1;
+            }
             let selected = {
                 let pool = lock(&self.pool);
                 let state = &mut working.state;
                 pool.select(
-                    |sender| state.account(sender).ok().flatten().map_or(0, |a| a.nonce),
+                    |sender| {
+                        state.account(sender).ok().flatten().map_or(0, |a| a.nonce)
+                            + deposit_calls.get(&sender).copied().unwrap_or(0)
+                    },
                     base_fee,
                     config.block_gas_limit,
                     self.config.max_block_bytes,

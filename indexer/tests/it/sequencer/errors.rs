@@ -57,7 +57,9 @@ impl Local {
             },
             ..SequencerConfig::default()
         };
-        let seq = Sequencer::open(dir.path(), local_genesis(), config).await.expect("opens");
+        let seq = Sequencer::open(dir.path(), local_genesis(), config)
+            .await
+            .expect("opens");
         let rpc = rpc::serve(
             seq.clone(),
             RpcConfig {
@@ -69,7 +71,12 @@ impl Local {
         )
         .await
         .expect("serves");
-        Self { seq, rpc, _dir: dir, client: reqwest::Client::new() }
+        Self {
+            seq,
+            rpc,
+            _dir: dir,
+            client: reqwest::Client::new(),
+        }
     }
 
     /// Posts a raw body; returns the HTTP status and the JSON answer.
@@ -84,12 +91,17 @@ impl Local {
             .expect("POST");
         let status = r.status().as_u16();
         let text = r.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub(crate) async fn call(&self, method: &str, params: Value) -> Value {
         let (_, v) = self
-            .post(json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string())
+            .post(
+                json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string(),
+            )
             .await;
         v
     }
@@ -99,7 +111,10 @@ impl Local {
         let v = self.call("eth_sendRawTransaction", json!([raw])).await;
         let e = &v["error"];
         assert!(e.is_object(), "expected an error, got {v}");
-        (e["code"].as_i64().expect("code"), e["message"].as_str().expect("message").to_owned())
+        (
+            e["code"].as_i64().expect("code"),
+            e["message"].as_str().expect("message").to_owned(),
+        )
     }
 
     async fn send_ok(&self, raw: &Bytes) -> B256 {
@@ -110,8 +125,13 @@ impl Local {
 
 fn error_of(v: &Value) -> (i64, String) {
     (
-        v["error"]["code"].as_i64().unwrap_or_else(|| panic!("no error code in {v}")),
-        v["error"]["message"].as_str().unwrap_or_default().to_owned(),
+        v["error"]["code"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no error code in {v}")),
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
     )
 }
 
@@ -124,7 +144,9 @@ async fn each_bad_request_gets_its_error_code_and_message() {
     // Transport-level problems.
     let (_, v) = node.post("{not json".into()).await;
     assert_eq!(error_of(&v).0, i64::from(codes::PARSE_ERROR), "{v}");
-    let (_, v) = node.post(json!({"jsonrpc": "2.0", "id": 1, "method": "eth_nope", "params": []}).to_string()).await;
+    let (_, v) = node
+        .post(json!({"jsonrpc": "2.0", "id": 1, "method": "eth_nope", "params": []}).to_string())
+        .await;
     assert_eq!(error_of(&v).0, i64::from(codes::METHOD_NOT_FOUND), "{v}");
     let v = node.call("eth_getBalance", json!(["not an address"])).await;
     assert_eq!(error_of(&v).0, i64::from(codes::INVALID_PARAMS), "{v}");
@@ -133,7 +155,9 @@ async fn each_bad_request_gets_its_error_code_and_message() {
         .await;
     assert_eq!(status, 413);
     assert_eq!(error_of(&v).0, i64::from(codes::OVERSIZED_REQUEST), "{v}");
-    let batch: Vec<Value> = (0..11).map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "eth_chainId"})).collect();
+    let batch: Vec<Value> = (0..11)
+        .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "eth_chainId"}))
+        .collect();
     let (_, v) = node.post(Value::Array(batch).to_string()).await;
     assert_eq!(error_of(&v).0, i64::from(codes::BATCH_TOO_LARGE), "{v}");
 
@@ -145,43 +169,129 @@ async fn each_bad_request_gets_its_error_code_and_message() {
     ]);
     let (_, v) = node.post(batch.to_string()).await;
     let answers = v.as_array().expect("batch answer");
-    let by_id = |id: i64| answers.iter().find(|a| a["id"] == id).expect("answered").clone();
+    let by_id = |id: i64| {
+        answers
+            .iter()
+            .find(|a| a["id"] == id)
+            .expect("answered")
+            .clone()
+    };
     assert_eq!(by_id(1)["result"], "0xa455");
     assert_eq!(error_of(&by_id(2)).0, i64::from(codes::INVALID_PARAMS));
-    assert!(error_of(&by_id(2)).1.contains("failed to decode signed transaction"));
+    assert!(
+        error_of(&by_id(2))
+            .1
+            .contains("failed to decode signed transaction")
+    );
     assert_eq!(by_id(3)["result"], "0x0");
 
     // Transaction admission.
     let first = transfer(&alice, 0, bob, 1);
     node.send_ok(&first).await;
     let (code, msg) = node.send_err(&first).await;
-    assert_eq!((code, msg.as_str()), (i64::from(codes::SERVER), "already known"));
-    let cheap_replacement = sign_with(&alice, 42069, 0, TxKind::Call(bob), U256::from(2), Bytes::new(), 21_000, 10 * GWEI + 1, GWEI);
-    assert_eq!(node.send_err(&cheap_replacement).await.1, "replacement transaction underpriced");
+    assert_eq!(
+        (code, msg.as_str()),
+        (i64::from(codes::SERVER), "already known")
+    );
+    let cheap_replacement = sign_with(
+        &alice,
+        42069,
+        0,
+        TxKind::Call(bob),
+        U256::from(2),
+        Bytes::new(),
+        21_000,
+        10 * GWEI + 1,
+        GWEI,
+    );
+    assert_eq!(
+        node.send_err(&cheap_replacement).await.1,
+        "replacement transaction underpriced"
+    );
 
-    let mut legacy = TxLegacy { chain_id: None, nonce: 1, gas_price: 10 * GWEI, gas_limit: 21_000, to: TxKind::Call(bob), ..Default::default() };
+    let mut legacy = TxLegacy {
+        chain_id: None,
+        nonce: 1,
+        gas_price: 10 * GWEI,
+        gas_limit: 21_000,
+        to: TxKind::Call(bob),
+        ..Default::default()
+    };
     let sig = alice.sign_transaction_sync(&mut legacy).expect("sign");
-    let raw: Bytes = TxEnvelope::from(legacy.into_signed(sig)).encoded_2718().into();
-    assert_eq!(node.send_err(&raw).await.1, "only replay-protected (EIP-155) transactions allowed over RPC");
+    let raw: Bytes = TxEnvelope::from(legacy.into_signed(sig))
+        .encoded_2718()
+        .into();
+    assert_eq!(
+        node.send_err(&raw).await.1,
+        "only replay-protected (EIP-155) transactions allowed over RPC"
+    );
 
-    let other_chain = sign_with(&alice, 1, 1, TxKind::Call(bob), U256::from(1), Bytes::new(), 21_000, 10 * GWEI, GWEI);
-    assert_eq!(node.send_err(&other_chain).await.1, "invalid chain id for signer: have 1 want 42069");
+    let other_chain = sign_with(
+        &alice,
+        1,
+        1,
+        TxKind::Call(bob),
+        U256::from(1),
+        Bytes::new(),
+        21_000,
+        10 * GWEI,
+        GWEI,
+    );
+    assert_eq!(
+        node.send_err(&other_chain).await.1,
+        "invalid chain id for signer: have 1 want 42069"
+    );
 
-    let big = sign(&alice, 1, TxKind::Call(bob), U256::ZERO, vec![1u8; 9_000].into(), 200_000);
+    let big = sign(
+        &alice,
+        1,
+        TxKind::Call(bob),
+        U256::ZERO,
+        vec![1u8; 9_000].into(),
+        200_000,
+    );
     let (code, msg) = node.send_err(&big).await;
     assert_eq!(code, i64::from(codes::SERVER));
     assert!(msg.starts_with("oversized data: transaction size"), "{msg}");
 
-    let low_gas = sign(&alice, 1, TxKind::Call(bob), U256::ZERO, Bytes::new(), 20_000);
-    assert_eq!(node.send_err(&low_gas).await.1, "intrinsic gas too low: gas 20000, minimum needed 21000");
+    let low_gas = sign(
+        &alice,
+        1,
+        TxKind::Call(bob),
+        U256::ZERO,
+        Bytes::new(),
+        20_000,
+    );
+    assert_eq!(
+        node.send_err(&low_gas).await.1,
+        "intrinsic gas too low: gas 20000, minimum needed 21000"
+    );
 
-    let under_base_fee = sign_with(&alice, 42069, 1, TxKind::Call(bob), U256::ZERO, Bytes::new(), 21_000, 1, 1);
-    assert!(node.send_err(&under_base_fee).await.1.starts_with("max fee per gas less than block base fee"));
+    let under_base_fee = sign_with(
+        &alice,
+        42069,
+        1,
+        TxKind::Call(bob),
+        U256::ZERO,
+        Bytes::new(),
+        21_000,
+        1,
+        1,
+    );
+    assert!(
+        node.send_err(&under_base_fee)
+            .await
+            .1
+            .starts_with("max fee per gas less than block base fee")
+    );
 
     let broke = PrivateKeySigner::random();
     let (code, msg) = node.send_err(&transfer(&broke, 0, bob, 1)).await;
     assert_eq!(code, i64::from(codes::SERVER));
-    assert!(msg.starts_with("insufficient funds for gas * price + value: balance 0"), "{msg}");
+    assert!(
+        msg.starts_with("insufficient funds for gas * price + value: balance 0"),
+        "{msg}"
+    );
 
     // Per-sender caps: 4 executable, 2 queued.
     for nonce in 1..4 {
@@ -198,23 +308,63 @@ async fn each_bad_request_gets_its_error_code_and_message() {
     let block = node.seq.build_block(None).await.expect("block");
     assert_eq!(block.transactions.len(), 4);
     let (code, msg) = node.send_err(&transfer(&alice, 2, bob, 5)).await;
-    assert_eq!((code, msg.as_str()), (i64::from(codes::SERVER), "nonce too low: next nonce 4, tx nonce 2"));
-    let v = node.call("eth_getTransactionCount", json!([alice.address(), "pending"])).await;
+    assert_eq!(
+        (code, msg.as_str()),
+        (
+            i64::from(codes::SERVER),
+            "nonce too low: next nonce 4, tx nonce 2"
+        )
+    );
+    let v = node
+        .call(
+            "eth_getTransactionCount",
+            json!([alice.address(), "pending"]),
+        )
+        .await;
     assert_eq!(v["result"], "0x4");
 
     // A reverting call: code 3 with the revert data.
     let carol = dev_signer(2);
-    let deploy = sign(&carol, 0, TxKind::Create, U256::ZERO, STORE_AND_LOG_INIT.into(), 200_000);
+    let deploy = sign(
+        &carol,
+        0,
+        TxKind::Create,
+        U256::ZERO,
+        STORE_AND_LOG_INIT.into(),
+        200_000,
+    );
     let hash = node.send_ok(&deploy).await;
     node.seq.build_block(None).await.expect("block");
     let receipt = node.call("eth_getTransactionReceipt", json!([hash])).await;
-    let contract = receipt["result"]["contractAddress"].as_str().expect("created").to_owned();
-    let v = node.call("eth_call", json!([{"to": contract, "data": store_call(1, 0xdead)}, "latest"])).await;
-    assert_eq!(error_of(&v), (i64::from(codes::EXECUTION_REVERTED), "execution reverted".to_owned()));
+    let contract = receipt["result"]["contractAddress"]
+        .as_str()
+        .expect("created")
+        .to_owned();
+    let v = node
+        .call(
+            "eth_call",
+            json!([{"to": contract, "data": store_call(1, 0xdead)}, "latest"]),
+        )
+        .await;
+    assert_eq!(
+        error_of(&v),
+        (
+            i64::from(codes::EXECUTION_REVERTED),
+            "execution reverted".to_owned()
+        )
+    );
     assert_eq!(v["error"]["data"], "0x");
-    let v = node.call("eth_estimateGas", json!([{"from": carol.address(), "to": contract, "data": store_call(1, 0xdead)}])).await;
+    let v = node
+        .call(
+            "eth_estimateGas",
+            json!([{"from": carol.address(), "to": contract, "data": store_call(1, 0xdead)}]),
+        )
+        .await;
     assert_eq!(error_of(&v).0, i64::from(codes::EXECUTION_REVERTED));
     let v = node.call("eth_getBalance", json!([bob, "0x99"])).await;
-    assert_eq!(error_of(&v), (i64::from(codes::SERVER), "header not found".to_owned()));
+    assert_eq!(
+        error_of(&v),
+        (i64::from(codes::SERVER), "header not found".to_owned())
+    );
     node.rpc.stop();
 }
