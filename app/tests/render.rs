@@ -13,19 +13,33 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 /// A fresh container in the page, so tests sharing the document do not see each other's output.
 fn container() -> web_sys::HtmlElement {
-    let document = web_sys::window().and_then(|w| w.document()).expect("a browser document");
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a browser document");
     let div = document.create_element("div").expect("create a div");
-    document.body().expect("a body").append_child(&div).expect("append the div");
+    document
+        .body()
+        .expect("a body")
+        .append_child(&div)
+        .expect("append the div");
     div.unchecked_into()
 }
 
 fn text_of(root: &web_sys::HtmlElement, id: &str) -> Option<String> {
-    root.query_selector(&format!("#{id}")).ok().flatten().and_then(|e| e.text_content())
+    root.query_selector(&format!("#{id}"))
+        .ok()
+        .flatten()
+        .and_then(|e| e.text_content())
 }
 
 fn reachable(head: u64) -> Option<Result<Status, String>> {
     Some(Ok(Status {
-        l1: L1Status { reachable: true, chain_id: Some(31337), head: Some(head), error: None },
+        l1: L1Status {
+            reachable: true,
+            chain_id: Some(31337),
+            head: Some(head),
+            error: None,
+        },
     }))
 }
 
@@ -33,7 +47,8 @@ fn reachable(head: u64) -> Option<Result<Status, String>> {
 async fn l1_panel_shows_chain_id_and_follows_the_head() {
     let root = container();
     let status = RwSignal::new(reachable(7));
-    let _mounted = leptos::mount::mount_to(root.clone(), move || view! { <L1Panel status=status/> });
+    let _mounted =
+        leptos::mount::mount_to(root.clone(), move || view! { <L1Panel status=status/> });
     assert_eq!(text_of(&root, "l1-chain-id").as_deref(), Some("31337"));
     assert_eq!(text_of(&root, "l1-head").as_deref(), Some("7"));
 
@@ -53,9 +68,13 @@ async fn l1_panel_explains_an_unreachable_l1() {
             error: Some("connection refused".into()),
         },
     })));
-    let _mounted = leptos::mount::mount_to(root.clone(), move || view! { <L1Panel status=status/> });
+    let _mounted =
+        leptos::mount::mount_to(root.clone(), move || view! { <L1Panel status=status/> });
     let text = root.text_content().unwrap_or_default();
-    assert!(text.contains("L1 is unreachable: connection refused"), "page says: {text}");
+    assert!(
+        text.contains("L1 is unreachable: connection refused"),
+        "page says: {text}"
+    );
     assert!(text_of(&root, "l1-head").is_none());
 
     // Recovery: once L1 answers again the numbers come back.

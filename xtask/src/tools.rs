@@ -161,9 +161,15 @@ pub(crate) fn cargo_bin_dir() -> Option<PathBuf> {
 }
 
 fn ensure_cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> Result<(), Failed> {
-    let candidates = cargo_bin_dir().map(|d| d.join(bin)).into_iter().chain([PathBuf::from(bin)]);
+    let candidates = cargo_bin_dir()
+        .map(|d| d.join(bin))
+        .into_iter()
+        .chain([PathBuf::from(bin)]);
     for candidate in candidates {
-        let found = Cmd::new(candidate).arg("--version").output().unwrap_or_default();
+        let found = Cmd::new(candidate)
+            .arg("--version")
+            .output()
+            .unwrap_or_default();
         if found.split_whitespace().nth(1) == Some(version) {
             return Ok(());
         }
