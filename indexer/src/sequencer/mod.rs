@@ -445,17 +445,20 @@ impl Sequencer {
 
     /// The account's next nonce counting its executable waiting transactions.
     pub fn pending_nonce(&self, address: Address) -> Result<u64, ExecError> {
+        let pool = lock(&self.pool);
         let head = self.head();
         let nonce = self.with_state_at(head.header.state_root, |s| {
             s.account(address).map(|a| a.map_or(0, |a| a.nonce))
         })?;
-        Ok(lock(&self.pool).pending_nonce(address, nonce))
+        Ok(pool.pending_nonce(address, nonce))
     }
 
     /// Checks a raw transaction and adds it to the in-memory pool; returns it (with its arrival
     /// number) and the hash of the transaction it replaced.
     fn admit(&self, raw: &[u8]) -> Result<(Arc<PooledTx>, Option<B256>), SubmitError> {
         let tx = PooledTx::decode(raw, &self.config.pool, &self.genesis.config)?;
+        // Head and pool are read under the pool lock, which publishing a block also holds.
+        let mut pool = lock(&self.pool);
         let head = self.head();
         let base_fee = next_base_fee(&head.header, self.genesis.config.genesis_base_fee);
         let account = self.with_state_at(head.header.state_root, |s| s.account(tx.sender))?;
@@ -464,7 +467,6 @@ impl Sequencer {
             balance: account.map_or(U256::ZERO, |a| a.balance),
         };
         let hash = tx.hash;
-        let mut pool = lock(&self.pool);
         let replaced = pool.add(tx, view, base_fee)?;
         let added = pool.get(&hash).expect("just added");
         Ok((added, replaced))
@@ -515,27 +517,29 @@ impl Sequencer {
         };
         let base_fee = next_base_fee(&parent.header, config.genesis_base_fee);
 
+        // Deposits run first and each call bumps its L1 sender's nonce on L2.
+        let mut deposit_calls: HashMap<Address, u64> = HashMap::new();
+        for d in &deposits {
+            *deposit_calls.entry(d.from).or_default() += 1;
+        }
+        // Lock order everywhere: pool, then working state, then chain.
+        let selected = {
+            let pool = lock(&self.pool);
+            let mut working = lock(&self.working);
+            let state = &mut working.state;
+            pool.select(
+                |sender| {
+                    state.account(sender).ok().flatten().map_or(0, |a| a.nonce)
+                        + deposit_calls.get(&sender).copied().unwrap_or(0)
+                },
+                base_fee,
+                config.block_gas_limit,
+                self.config.max_block_bytes,
+            )
+        };
         let (executed, nodes, codes) = {
             let mut working = lock(&self.working);
             let working = &mut *working;
-            // Deposits run first and each call bumps its L1 sender's nonce on L2.
-            let mut deposit_calls: HashMap<Address, u64> = HashMap::new();
-            for d in &deposits {
-                *deposit_calls.entry(d.from).or_default() += 1;
-            }
-            let selected = {
-                let pool = lock(&self.pool);
-                let state = &mut working.state;
-                pool.select(
-                    |sender| {
-                        state.account(sender).ok().flatten().map_or(0, |a| a.nonce)
-                            + deposit_calls.get(&sender).copied().unwrap_or(0)
-                    },
-                    base_fee,
-                    config.block_gas_limit,
-                    self.config.max_block_bytes,
-                )
-            };
             let attributes = BlockAttributes {
                 timestamp: parent.header.timestamp + config.block_time,
                 l1_origin_number,
@@ -574,40 +578,48 @@ impl Sequencer {
             transactions: executed.transactions,
             receipts: executed.receipts,
         });
-        // Everything the block settles leaves the pool: included, skipped, and now-stale nonces.
-        let mut drop: Vec<B256> = block.transactions.iter().map(L2Transaction::hash).collect();
-        drop.extend(executed.skipped.iter().filter_map(|s| s.hash));
-        let senders: Vec<Address> = {
-            let mut pool = lock(&self.pool);
-            for hash in &drop {
-                pool.remove(hash);
-            }
-            pool.senders()
-        };
-        let nonces: Vec<(Address, u64)> = self.with_state_at(block.header.state_root, |s| {
-            senders
-                .iter()
-                .map(|a| (*a, s.account(*a).ok().flatten().map_or(0, |acc| acc.nonce)))
-                .collect()
-        });
+        // What the block settles leaves the mempool table with the block, atomically.
+        let mut settled: Vec<B256> = block.transactions.iter().map(L2Transaction::hash).collect();
+        settled.extend(executed.skipped.iter().filter_map(|s| s.hash));
+        if let Err(e) = self
+            .store
+            .insert_block(&block, &nodes, &codes, &settled)
+            .await
         {
-            let mut pool = lock(&self.pool);
-            for (sender, nonce) in nonces {
-                drop.extend(pool.prune(sender, nonce));
-            }
-        }
-
-        if let Err(e) = self.store.insert_block(&block, &nodes, &codes, &drop).await {
             // The in-memory state is now ahead of the disk: stop, so nothing unpersisted is served.
             self.halted.store(true, Ordering::Release);
             tracing::error!(error = %e, "cannot persist block {}; sequencer halted", block.header.number);
             return Err(e.into());
         }
-        self.chain
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(block.clone());
+        // Publish the block and settle the pool in one step under the pool lock, so admission never
+        // sees a head and a pool that disagree (a nonce taken by the block but still free at the head).
+        let stale = {
+            let mut pool = lock(&self.pool);
+            for hash in &settled {
+                pool.remove(hash);
+            }
+            let senders = pool.senders();
+            let nonces: Vec<(Address, u64)> = self.with_state_at(block.header.state_root, |s| {
+                senders
+                    .iter()
+                    .map(|a| (*a, s.account(*a).ok().flatten().map_or(0, |acc| acc.nonce)))
+                    .collect()
+            });
+            let mut stale = Vec::new();
+            for (sender, nonce) in nonces {
+                stale.extend(pool.prune(sender, nonce));
+            }
+            self.chain
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(block.clone());
+            stale
+        };
         self.head_tx.send_replace(block.header.number);
+        if !stale.is_empty() {
+            // Losing this delete is harmless: stale transactions are dropped on reload.
+            let _ = self.store.remove_from_mempool(&stale).await;
+        }
         Ok(block)
     }
 

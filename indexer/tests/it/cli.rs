@@ -141,8 +141,10 @@ async fn devnet_serves_status_and_sigint_stops_it_and_its_anvil() {
     let dist = fake_dist();
     let http = free_loopback_addr().expect("free port");
     let l1 = free_loopback_addr().expect("free port");
+    let rpc = free_loopback_addr().expect("free port");
     let child = indexer()
         .args(["devnet", "--http-addr", &http.to_string(), "--l1-addr", &l1.to_string()])
+        .args(["--rpc-addr", &rpc.to_string()])
         .arg("--anvil-bin")
         .arg(anvil_bin())
         .arg("--dist")

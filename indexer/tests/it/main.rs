@@ -1,4 +1,5 @@
 //! Integration tests of the indexer crate, one binary (`cargo test -p indexer --test it`).
 
+mod cli;
 mod rollup_contract;
 mod sequencer;
