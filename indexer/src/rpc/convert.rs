@@ -83,7 +83,7 @@ pub(crate) fn block_json(block: &SequencedBlock, full: bool) -> Value {
         + block
             .transactions
             .iter()
-            .map(|t| alloy_eips::eip2718::Encodable2718::encode_2718_len(t))
+            .map(alloy_eips::eip2718::Encodable2718::encode_2718_len)
             .sum::<usize>();
     let header = RpcHeader {
         hash: block.hash,

@@ -529,6 +529,7 @@ mod tests {
     }
 
     const GWEI: u128 = 1_000_000_000;
+    const BASE: u64 = 1_000_000_000;
 
     fn rich() -> AccountView {
         AccountView {
@@ -546,15 +547,15 @@ mod tests {
             sign(0, 0, 10 * GWEI, GWEI),
             sign(1, 0, 10 * GWEI, 2 * GWEI),
         ] {
-            pool.add(decode(&raw).expect("decodes"), rich(), GWEI)
+            pool.add(decode(&raw).expect("decodes"), rich(), BASE)
                 .expect("admitted");
         }
-        let picked = pool.select(|_| 0, GWEI, 30_000_000, usize::MAX);
+        let picked = pool.select(|_| 0, BASE, 30_000_000, usize::MAX);
         let order: Vec<(Address, u64)> = picked.iter().map(|t| (t.sender, t.nonce())).collect();
         let (a, b) = (dev_signer(0).address(), dev_signer(1).address());
         assert_eq!(order, vec![(b, 0), (a, 0), (a, 1)]);
         // Gas limited: only one transaction fits.
-        assert_eq!(pool.select(|_| 0, GWEI, 30_000, usize::MAX).len(), 1);
+        assert_eq!(pool.select(|_| 0, BASE, 30_000, usize::MAX).len(), 1);
     }
 
     #[test]
@@ -565,20 +566,20 @@ mod tests {
             ..PoolConfig::default()
         });
         let raw = sign(0, 0, 10 * GWEI, GWEI);
-        pool.add(decode(&raw).expect("decodes"), rich(), GWEI)
+        pool.add(decode(&raw).expect("decodes"), rich(), BASE)
             .expect("admitted");
         assert_eq!(
-            pool.add(decode(&raw).expect("decodes"), rich(), GWEI),
+            pool.add(decode(&raw).expect("decodes"), rich(), BASE),
             Err(PoolError::AlreadyKnown)
         );
         let low_bump = sign(0, 0, 10 * GWEI + 1, GWEI + 1);
         assert_eq!(
-            pool.add(decode(&low_bump).expect("decodes"), rich(), GWEI),
+            pool.add(decode(&low_bump).expect("decodes"), rich(), BASE),
             Err(PoolError::ReplacementUnderpriced)
         );
         let bump = sign(0, 0, 11 * GWEI, 2 * GWEI);
         let replaced = pool
-            .add(decode(&bump).expect("decodes"), rich(), GWEI)
+            .add(decode(&bump).expect("decodes"), rich(), BASE)
             .expect("replacement");
         assert_eq!(replaced, Some(keccak(&raw)));
         assert_eq!(pool.len(), 1);
@@ -587,7 +588,7 @@ mod tests {
             pool.add(
                 decode(&sign(1, 3, 10 * GWEI, GWEI)).expect("decodes"),
                 used,
-                GWEI
+                BASE
             ),
             Err(PoolError::NonceTooLow { next: 5, nonce: 3 })
         ));
@@ -599,35 +600,35 @@ mod tests {
             pool.add(
                 decode(&sign(2, 0, 10 * GWEI, GWEI)).expect("decodes"),
                 poor,
-                GWEI
+                BASE
             ),
             Err(PoolError::InsufficientFunds { .. })
         ));
         pool.add(
             decode(&sign(0, 1, 10 * GWEI, GWEI)).expect("decodes"),
             rich(),
-            GWEI,
+            BASE,
         )
         .expect("second pending");
         assert!(matches!(
             pool.add(
                 decode(&sign(0, 2, 10 * GWEI, GWEI)).expect("decodes"),
                 rich(),
-                GWEI
+                BASE
             ),
             Err(PoolError::TooManyPending { limit: 2, .. })
         ));
         pool.add(
             decode(&sign(0, 5, 10 * GWEI, GWEI)).expect("decodes"),
             rich(),
-            GWEI,
+            BASE,
         )
         .expect("one queued");
         assert!(matches!(
             pool.add(
                 decode(&sign(0, 7, 10 * GWEI, GWEI)).expect("decodes"),
                 rich(),
-                GWEI
+                BASE
             ),
             Err(PoolError::TooManyQueued { limit: 1, .. })
         ));
