@@ -49,7 +49,8 @@ impl Default for SequencerConfig {
     fn default() -> Self {
         Self {
             pool: PoolConfig::default(),
-            max_block_bytes: 2 * 1024 * 1024,
+            // Small enough that even a block of incompressible calldata fits in one L1 transaction.
+            max_block_bytes: 256 * 1024,
         }
     }
 }

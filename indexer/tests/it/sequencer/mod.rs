@@ -2,6 +2,7 @@
 
 mod end_to_end;
 mod errors;
+mod l1_drop;
 mod restart;
 
 use std::path::PathBuf;
