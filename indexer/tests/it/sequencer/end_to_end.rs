@@ -250,6 +250,96 @@ async fn transfers_contracts_logs_proofs_batches_and_proposals() {
     assert_eq!(only_43.len(), 1);
     assert_eq!(only_43[0].transaction_hash, Some(set_43));
 
+    // The read methods wallets and tools use.
+    let (first_hash, first_from, first_to, _) = transfers[0];
+    let tx =
+        h.l2.get_transaction_by_hash(first_hash)
+            .await
+            .expect("tx")
+            .expect("known");
+    assert_eq!(
+        (tx.inner.signer(), tx.block_number.is_some()),
+        (first_from, true)
+    );
+    let receipt = wait_receipt(&h.l2, first_hash, deadline).await;
+    let full: serde_json::Value =
+        h.l2.raw_request(
+            "eth_getBlockByHash".into(),
+            (receipt.block_hash.expect("hash"), true),
+        )
+        .await
+        .expect("full block");
+    let txs = full["transactions"].as_array().expect("transactions");
+    assert!(
+        txs.iter()
+            .any(|t| t["hash"] == serde_json::json!(first_hash)
+                && t["to"] == serde_json::json!(first_to))
+    );
+    let by_number =
+        h.l2.get_block_by_number(receipt.block_number.expect("n").into())
+            .await
+            .expect("block")
+            .expect("exists");
+    assert_eq!(by_number.header.hash, receipt.block_hash.expect("hash"));
+    assert_eq!(by_number.transactions.len(), txs.len());
+    assert_eq!(h.l2.get_net_version().await.expect("net_version"), 42069);
+    assert!(
+        h.l2.get_client_version()
+            .await
+            .expect("client version")
+            .starts_with("rollup-explorer/")
+    );
+    assert!(matches!(
+        h.l2.syncing().await.expect("syncing"),
+        alloy::rpc::types::SyncStatus::None
+    ));
+    assert!(h.l2.get_gas_price().await.expect("gas price") > 0);
+    assert_eq!(
+        h.l2.get_max_priority_fee_per_gas().await.expect("tip"),
+        1_000_000_000
+    );
+    let history =
+        h.l2.get_fee_history(4, alloy::eips::BlockNumberOrTag::Latest, &[25.0, 75.0])
+            .await
+            .expect("fee history");
+    let blocks = history.gas_used_ratio.len();
+    assert!((1..=4).contains(&blocks));
+    assert_eq!(history.base_fee_per_gas.len(), blocks + 1);
+    assert_eq!(history.reward.as_ref().map(Vec::len), Some(blocks));
+    let estimate = |request: alloy::rpc::types::TransactionRequest| {
+        let l2 = h.l2.clone();
+        async move { l2.estimate_gas(request).await.expect("estimate") }
+    };
+    let store = alloy::rpc::types::TransactionRequest::default()
+        .from(dev.address())
+        .to(contract)
+        .input(store_call(5, 7).into());
+    let gas = estimate(store).await;
+    assert!((21_000..100_000).contains(&gas), "estimate {gas}");
+    let plain = alloy::rpc::types::TransactionRequest::default()
+        .from(dev.address())
+        .to(depositee)
+        .value(U256::from(1));
+    assert_eq!(estimate(plain).await, 21_000);
+    // A wallet-filled send, as cast and viem do it: nonce, fees (eth_feeHistory), gas (eth_estimateGas).
+    let wallet = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(dev_signer(3)))
+        .connect_provider(h.l2.clone())
+        .erased();
+    let sent = wallet
+        .send_transaction(
+            alloy::rpc::types::TransactionRequest::default()
+                .to(depositee)
+                .value(U256::from(5)),
+        )
+        .await
+        .expect("wallet send")
+        .get_receipt()
+        .await
+        .expect("wallet receipt");
+    assert!(sent.status());
+    last_block = last_block.max(sent.block_number.expect("mined"));
+
     // eth_call and the revert.
     let call = alloy::rpc::types::TransactionRequest::default()
         .to(contract)
@@ -305,7 +395,7 @@ async fn transfers_contracts_logs_proofs_batches_and_proposals() {
     );
 
     // The deposit arrived.
-    while h.l2.get_balance(depositee).await.expect("balance") != one_eth {
+    while h.l2.get_balance(depositee).await.expect("balance") != one_eth + U256::from(5) {
         assert!(Instant::now() < deadline, "the deposit never arrived");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
