@@ -196,7 +196,12 @@ impl L1Sender {
             if known.is_none() {
                 tracing::warn!(%hash, nonce, "L1 dropped the transaction; rebroadcasting it");
             } else {
-                let bump = |v: u128| v + v * u128::from(self.config.fee_bump_percent) / 100 + 1;
+                let bump = |v: u128| {
+                    v.saturating_add(
+                        v.saturating_mul(u128::from(self.config.fee_bump_percent)) / 100,
+                    )
+                    .saturating_add(1)
+                };
                 max_fee = bump(max_fee);
                 tip = bump(tip);
                 tracing::warn!(%hash, nonce, max_fee, "L1 transaction lingers; replacing it with higher fees");

@@ -371,7 +371,11 @@ impl Pool {
         let existing = self.by_sender.get(&tx.sender);
         let replaced = existing.and_then(|txs| txs.get(&nonce)).cloned();
         if let Some(old) = &replaced {
-            let bump = |old: u128| old + old * u128::from(self.config.price_bump_percent) / 100;
+            let bump = |old: u128| {
+                old.saturating_add(
+                    old.saturating_mul(u128::from(self.config.price_bump_percent)) / 100,
+                )
+            };
             let old_tip = old
                 .tx
                 .max_priority_fee_per_gas()
