@@ -3,6 +3,7 @@
 mod end_to_end;
 mod errors;
 mod l1_drop;
+mod persistence;
 mod restart;
 
 use std::path::PathBuf;
