@@ -14,22 +14,31 @@ fn indexer() -> Command {
 }
 
 fn anvil_bin() -> PathBuf {
-    std::env::var_os("ANVIL_BIN").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../.tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
-    })
+    std::env::var_os("ANVIL_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../.tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
+        })
 }
 
 /// A throwaway app folder with an `index.html`.
 fn fake_dist() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("index.html"), "<html><body>explorer</body></html>")
-        .expect("write index.html");
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<html><body>explorer</body></html>",
+    )
+    .expect("write index.html");
     dir
 }
 
 fn run_to_end(cmd: &mut Command) -> Output {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let deadline = Instant::now() + Duration::from_secs(60);
     while child.try_wait().expect("wait").is_none() {
         if Instant::now() > deadline {
@@ -48,7 +57,11 @@ fn stderr_of(out: &Output) -> String {
 #[test]
 fn devnet_without_a_built_app_says_how_to_build_it() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = run_to_end(indexer().args(["devnet", "--dist"]).arg(dir.path().join("dist")));
+    let out = run_to_end(
+        indexer()
+            .args(["devnet", "--dist"])
+            .arg(dir.path().join("dist")),
+    );
     assert!(!out.status.success());
     let err = stderr_of(&out);
     assert!(err.contains("the web app is not built"), "stderr: {err}");
@@ -69,7 +82,10 @@ fn devnet_on_a_busy_port_says_so() {
     );
     assert!(!out.status.success());
     let err = stderr_of(&out);
-    assert!(err.contains(&format!("cannot listen on {addr}: address already in use")), "stderr: {err}");
+    assert!(
+        err.contains(&format!("cannot listen on {addr}: address already in use")),
+        "stderr: {err}"
+    );
 }
 
 #[test]
@@ -78,7 +94,13 @@ fn devnet_with_an_unreachable_l1_says_so() {
     let dead = free_loopback_addr().expect("free port");
     let out = run_to_end(
         indexer()
-            .args(["devnet", "--l1-rpc", &format!("http://{dead}"), "--http-addr", "127.0.0.1:0"])
+            .args([
+                "devnet",
+                "--l1-rpc",
+                &format!("http://{dead}"),
+                "--http-addr",
+                "127.0.0.1:0",
+            ])
             .arg("--dist")
             .arg(dist.path())
             .arg("--data-dir")
@@ -86,7 +108,10 @@ fn devnet_with_an_unreachable_l1_says_so() {
     );
     assert!(!out.status.success());
     let err = stderr_of(&out);
-    assert!(err.contains(&format!("L1 endpoint http://{dead} is unreachable")), "stderr: {err}");
+    assert!(
+        err.contains(&format!("L1 endpoint http://{dead} is unreachable")),
+        "stderr: {err}"
+    );
 }
 
 #[test]
@@ -96,7 +121,13 @@ fn devnet_with_a_busy_l1_port_says_so() {
     let addr = taken.local_addr().expect("addr");
     let out = run_to_end(
         indexer()
-            .args(["devnet", "--l1-addr", &addr.to_string(), "--http-addr", "127.0.0.1:0"])
+            .args([
+                "devnet",
+                "--l1-addr",
+                &addr.to_string(),
+                "--http-addr",
+                "127.0.0.1:0",
+            ])
             .arg("--anvil-bin")
             .arg(anvil_bin())
             .arg("--dist")
@@ -106,15 +137,25 @@ fn devnet_with_a_busy_l1_port_says_so() {
     );
     assert!(!out.status.success());
     let err = stderr_of(&out);
-    assert!(err.contains(&format!("cannot start anvil: {addr} is already in use")), "stderr: {err}");
+    assert!(
+        err.contains(&format!("cannot start anvil: {addr} is already in use")),
+        "stderr: {err}"
+    );
 }
 
 /// Direct children of `pid`, read from /proc.
 fn children_of(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten() {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-            out.extend(list.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+            out.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
         }
     }
     out
@@ -123,7 +164,11 @@ fn children_of(pid: u32) -> Vec<u32> {
 fn is_alive(pid: u32) -> bool {
     // A zombie still has a /proc entry; it is gone for our purpose once its state is Z or it vanished.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+        .map(|stat| {
+            stat.rsplit(')')
+                .next()
+                .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+        })
         .unwrap_or(false)
 }
 
@@ -143,7 +188,13 @@ async fn devnet_serves_status_and_sigint_stops_it_and_its_anvil() {
     let l1 = free_loopback_addr().expect("free port");
     let rpc = free_loopback_addr().expect("free port");
     let child = indexer()
-        .args(["devnet", "--http-addr", &http.to_string(), "--l1-addr", &l1.to_string()])
+        .args([
+            "devnet",
+            "--http-addr",
+            &http.to_string(),
+            "--l1-addr",
+            &l1.to_string(),
+        ])
         .args(["--rpc-addr", &rpc.to_string()])
         .arg("--anvil-bin")
         .arg(anvil_bin())
@@ -160,7 +211,11 @@ async fn devnet_serves_status_and_sigint_stops_it_and_its_anvil() {
 
     let client = reqwest::Client::new();
     let status = |client: reqwest::Client| async move {
-        let r = client.get(format!("http://{http}/api/v1/status")).send().await.ok()?;
+        let r = client
+            .get(format!("http://{http}/api/v1/status"))
+            .send()
+            .await
+            .ok()?;
         r.json::<serde_json::Value>().await.ok()
     };
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -180,21 +235,36 @@ async fn devnet_serves_status_and_sigint_stops_it_and_its_anvil() {
         if now["l1"]["head"].as_u64().expect("head") > first_head {
             break;
         }
-        assert!(Instant::now() < deadline, "head did not grow past {first_head}");
+        assert!(
+            Instant::now() < deadline,
+            "head did not grow past {first_head}"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
     // The app is served at / and unknown app paths fall back to it; unknown API paths are JSON 404s.
-    let page = client.get(format!("http://{http}/blocks/12")).send().await.expect("GET page");
+    let page = client
+        .get(format!("http://{http}/blocks/12"))
+        .send()
+        .await
+        .expect("GET page");
     assert_eq!(page.status(), 200);
     assert!(page.text().await.expect("body").contains("explorer"));
-    let missing = client.get(format!("http://{http}/api/v1/nope")).send().await.expect("GET api");
+    let missing = client
+        .get(format!("http://{http}/api/v1/nope"))
+        .send()
+        .await
+        .expect("GET api");
     assert_eq!(missing.status(), 404);
     let body: serde_json::Value = missing.json().await.expect("JSON error");
     assert_eq!(body["error"]["code"], "not_found");
 
     let anvils = children_of(pid);
-    assert_eq!(anvils.len(), 1, "the indexer runs exactly one anvil: {anvils:?}");
+    assert_eq!(
+        anvils.len(),
+        1,
+        "the indexer runs exactly one anvil: {anvils:?}"
+    );
     let anvil = anvils[0];
     assert!(is_alive(anvil));
 
@@ -211,7 +281,10 @@ async fn devnet_serves_status_and_sigint_stops_it_and_its_anvil() {
     assert!(exit.success(), "indexer exit: {exit}");
     let deadline = Instant::now() + Duration::from_secs(10);
     while is_alive(anvil) {
-        assert!(Instant::now() < deadline, "anvil {anvil} outlived the indexer");
+        assert!(
+            Instant::now() < deadline,
+            "anvil {anvil} outlived the indexer"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
