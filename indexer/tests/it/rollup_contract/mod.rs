@@ -112,6 +112,10 @@ impl Devnet {
 
         let mut params = DeployParams::devnet(actors[0].0, actors[3].0)
             .with_genesis_output_root(Chain::honest(0).root(0));
+        // Time only passes when a test says so (`advance`): windows far longer than any test runs
+        // keep a busy machine's wall clock from expiring a deadline between two moves.
+        params.challenge_window = 24 * 3600;
+        params.move_timeout = 3600;
         adjust(&mut params);
         let rollup_address = contracts::deploy(&actors[0].1, &params)
             .await
