@@ -293,6 +293,15 @@ pub(crate) async fn send<P: Provider, C: SolCall>(
     what: &str,
     call: SolCallBuilder<P, C>,
 ) -> TransactionReceipt {
+    // Some calls' gas depends on the block they land in (a deadline written equal to the stored one
+    // costs less), so the estimate taken one block earlier gets a margin.
+    let call = match call.estimate_gas().await {
+        Ok(estimate) => call.gas(estimate + estimate / 4 + 10_000),
+        Err(e) => match e.as_decoded_interface_error::<RollupErrors>() {
+            Some(reason) => panic!("{what} reverted: {reason:?}"),
+            None => panic!("{what} failed: {e}"),
+        },
+    };
     let pending = match call.send().await {
         Ok(pending) => pending,
         Err(e) => match e.as_decoded_interface_error::<RollupErrors>() {
