@@ -13,7 +13,7 @@ pub use batch::{BATCH_VERSION, Batch, BatchBlock, BatchError, decode_batch, enco
 pub use config::ChainConfig;
 pub use derivation::{
     BatchRejection, BlockSource, DerivationStep, DeriveError, DerivedBlock, Deriver, DroppedBatch,
-    L1Input, L1Origin, PostedBatch, check_batch,
+    L1Input, L1Origin, PostedBatch, ResumeError, check_batch,
 };
 pub use execution::{
     AccountState, BLOCKHASH_WINDOW, BlockAttributes, BlockHashes, ExecError, ExecutedBlock,

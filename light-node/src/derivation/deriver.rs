@@ -103,6 +103,25 @@ impl DeriveError {
     }
 }
 
+/// Why [`Deriver::resume`] refused its parts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResumeError {
+    /// The L1 blocks do not start at the safe head's origin.
+    #[error("the L1 blocks start at {first:?}, not at the safe head's origin {safe_origin}")]
+    L1Window {
+        /// The safe head's origin.
+        safe_origin: u64,
+        /// The first L1 block given.
+        first: Option<u64>,
+    },
+    /// The L1 blocks skip a number.
+    #[error("the L1 blocks skip a number at position {position}")]
+    L1Gap {
+        /// Where the gap is.
+        position: usize,
+    },
+}
+
 /// The derivation state: the safe head, its state, and the L1 blocks that later blocks may take as
 /// origin. Same inputs, same outputs, bit for bit.
 #[derive(Debug, Clone)]
@@ -141,6 +160,50 @@ impl Deriver {
             l1,
             l1_head,
         }
+    }
+
+    /// Rebuilds a deriver from what a store kept of it: the safe head and its L1 origin, the hashes of the blocks before
+    /// it that BLOCKHASH may read, and every L1 block from the safe head's origin to the last L1 block
+    /// taken, in order and linked by number. `state` must hold the safe head's state; its root is set
+    /// to the safe head's.
+    ///
+    /// Resuming after the last L1 block taken and advancing from there gives the same blocks as a
+    /// deriver that never stopped.
+    pub fn resume(
+        config: ChainConfig,
+        mut state: L2State,
+        safe: Header,
+        safe_origin: u64,
+        hashes: BlockHashes,
+        l1: Vec<L1Origin>,
+    ) -> Result<Self, ResumeError> {
+        let first = l1.first().map(|o| o.number);
+        if first != Some(safe_origin) {
+            return Err(ResumeError::L1Window {
+                safe_origin,
+                first,
+            });
+        }
+        for (i, pair) in l1.windows(2).enumerate() {
+            if pair[1].number != pair[0].number + 1 {
+                return Err(ResumeError::L1Gap { position: i + 1 });
+            }
+        }
+        let head = l1.last().map_or((0, B256::ZERO), |o| (o.number, o.hash));
+        let safe_hash = safe.hash_slow();
+        let mut hashes = hashes;
+        hashes.insert(safe.number, safe_hash);
+        state.root = safe.state_root;
+        Ok(Self {
+            config,
+            state,
+            safe,
+            safe_hash,
+            safe_origin,
+            hashes,
+            l1: l1.into_iter().map(|o| (o.number, o)).collect(),
+            l1_head: head,
+        })
     }
 
     /// The latest safe L2 block.

@@ -7,6 +7,6 @@ mod tests;
 
 pub use deriver::{
     BlockSource, DerivationStep, DeriveError, DerivedBlock, Deriver, DroppedBatch, L1Input,
-    PostedBatch,
+    PostedBatch, ResumeError,
 };
 pub use rules::{BatchRejection, L1Origin, check_batch};

@@ -161,6 +161,12 @@ fn garbage() -> Vec<PostedBatch> {
 
 /// Runs a honest sequencer for L1 blocks 11..=18 with batches one L1 block late, plus garbage.
 fn honest_run() -> (Vec<B256>, Vec<B256>, Vec<DroppedBatch>) {
+    honest_run_resuming_at(None)
+}
+
+/// [`honest_run`], with the deriver rebuilt by [`Deriver::resume`] after L1 block `resume_at`, from
+/// the parts a store keeps: the safe head, recent hashes, the L1 blocks from the safe origin on.
+fn honest_run_resuming_at(resume_at: Option<u64>) -> (Vec<B256>, Vec<B256>, Vec<DroppedBatch>) {
     let a = Key::new(1);
     let (mut seq, mut deriver) = Sequencer::new(&[a.address]);
     let id = seq.chain.config.chain_id;
@@ -180,6 +186,21 @@ fn honest_run() -> (Vec<B256>, Vec<B256>, Vec<DroppedBatch>) {
             .expect("derives");
         derived.extend(step.blocks.iter().map(|b| b.block.hash));
         dropped.extend(step.dropped);
+        if resume_at == Some(n) {
+            let window = (deriver.safe_origin()..=n)
+                .map(|k| l1_origin(k, deposits_table(k)))
+                .collect();
+            let state = deriver.state_mut().clone();
+            deriver = Deriver::resume(
+                deriver.config().clone(),
+                state,
+                deriver.safe_head().clone(),
+                deriver.safe_origin(),
+                deriver.block_hashes().clone(),
+                window,
+            )
+            .expect("resumes");
+        }
         for _ in 0..2 {
             let transfer = a.sign(tx(
                 id,
@@ -221,6 +242,41 @@ fn derived_chain_equals_the_sequencers_and_garbage_is_dropped() {
 #[test]
 fn derivation_is_deterministic() {
     assert_eq!(honest_run(), honest_run());
+}
+
+#[wasm_bindgen_test]
+#[test]
+fn a_resumed_deriver_derives_what_an_uninterrupted_one_does() {
+    let uninterrupted = honest_run();
+    for at in [GENESIS_L1 + 1, GENESIS_L1 + 3, GENESIS_L1 + 6] {
+        assert_eq!(honest_run_resuming_at(Some(at)), uninterrupted, "resumed at {at}");
+    }
+}
+
+#[wasm_bindgen_test]
+#[test]
+fn resume_refuses_an_l1_window_that_does_not_fit() {
+    let (_, mut deriver) = Sequencer::new(&[]);
+    let state = deriver.state_mut().clone();
+    let parts = |l1| {
+        Deriver::resume(
+            deriver.config().clone(),
+            state.clone(),
+            deriver.safe_head().clone(),
+            deriver.safe_origin(),
+            deriver.block_hashes().clone(),
+            l1,
+        )
+    };
+    assert!(matches!(
+        parts(vec![l1_origin(GENESIS_L1 + 1, vec![])]),
+        Err(crate::ResumeError::L1Window { .. })
+    ));
+    assert!(matches!(
+        parts(vec![l1_origin(GENESIS_L1, vec![]), l1_origin(GENESIS_L1 + 2, vec![])]),
+        Err(crate::ResumeError::L1Gap { position: 1 })
+    ));
+    assert!(parts(vec![l1_origin(GENESIS_L1, vec![])]).is_ok());
 }
 
 #[wasm_bindgen_test]
