@@ -67,6 +67,25 @@ impl Cmd {
         }
     }
 
+    /// Runs to completion with its output captured, shown only if it fails (for chatty tools).
+    pub(crate) fn run_quiet(mut self) -> Result<(), Failed> {
+        let what = self.describe();
+        println!("$ {what}");
+        let out = self
+            .0
+            .output()
+            .map_err(|e| Failed(format!("cannot run `{what}`: {e}")))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(Failed(format!(
+            "`{what}` failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )))
+    }
+
     /// Runs to completion and returns its standard output, or `None` if it cannot run or fails.
     pub(crate) fn output(mut self) -> Option<String> {
         let out = self.0.output().ok()?;

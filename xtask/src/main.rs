@@ -2,11 +2,12 @@
 //!
 //! - `cargo xtask run [-- INDEXER-ARGS]`: installs what is missing, builds the app and the server, and runs
 //!   `indexer devnet` until Ctrl-C.
-//! - `cargo xtask test`: formatting, clippy, native tests, wasm tests in headless Chromium, and the
-//!   end-to-end browser tests.
+//! - `cargo xtask test`: formatting, clippy, native tests (with a throwaway PostgreSQL server on
+//!   loopback), wasm tests in headless Chromium, and the end-to-end browser tests.
 
 mod cmd;
 mod contracts;
+mod postgres;
 mod tools;
 
 use std::{
@@ -20,6 +21,7 @@ use std::{
 };
 
 use cmd::{Cmd, Failed};
+use postgres::TestPostgres;
 use tools::Tools;
 
 fn main() -> ExitCode {
@@ -199,6 +201,15 @@ fn test() -> Result<(), Failed> {
     build_app(&env)?;
 
     step("native tests");
+    let postgres_bin = env
+        .postgres_bin
+        .as_deref()
+        .ok_or_else(|| Failed("PostgreSQL was not set up for the tests".into()))?;
+    let postgres = TestPostgres::start(postgres_bin)?;
+    println!(
+        "postgres: 127.0.0.1:{} (for the indexer's PostgreSQL tests)",
+        postgres.port()
+    );
     Cmd::new("cargo")
         // Shown output carries the figures tests print (gas per batch byte, per move).
         .args(["test", "--workspace", "--", "--show-output"])
@@ -207,7 +218,9 @@ fn test() -> Result<(), Failed> {
         .env("CHROMEDRIVER", &env.chromedriver)
         .env("CHROMIUM", &env.chromium)
         .env("EXPLORER_DIST", root().join("dist"))
+        .env("TEST_POSTGRES_URL", postgres.url())
         .run()?;
+    drop(postgres);
 
     step("wasm tests (headless Chromium)");
     Cmd::new("cargo")

@@ -32,6 +32,8 @@ pub(crate) struct ToolEnv {
     pub(crate) chromedriver: PathBuf,
     /// The Chromium executable (tests only).
     pub(crate) chromium: PathBuf,
+    /// The folder with PostgreSQL's server programs (`initdb`, `pg_ctl`, `postgres`; tests only).
+    pub(crate) postgres_bin: Option<PathBuf>,
 }
 
 /// The project's tool folder and installers.
@@ -51,7 +53,7 @@ impl Tools {
         self.dir.join("node_modules")
     }
 
-    /// Makes sure everything is installed; the browser only when `for_tests`.
+    /// Makes sure everything is installed; the browser and PostgreSQL only when `for_tests`.
     pub(crate) fn ensure_all(&self, for_tests: bool) -> Result<ToolEnv, Failed> {
         ensure_wasm_target()?;
         ensure_cargo_tool(
@@ -70,6 +72,11 @@ impl Tools {
                 PathBuf::from("/usr/bin/chromedriver"),
             )
         };
+        let postgres_bin = if for_tests {
+            Some(ensure_postgres()?)
+        } else {
+            None
+        };
         let bin = self.node_modules().join(".bin");
         let mut paths = vec![bin];
         paths.extend(cargo_bin_dir());
@@ -85,6 +92,7 @@ impl Tools {
                 .join("@foundry-rs/anvil-linux-amd64/bin/anvil"),
             chromedriver,
             chromium,
+            postgres_bin,
         })
     }
 
@@ -204,4 +212,55 @@ fn ensure_chromium() -> Result<(PathBuf, PathBuf), Failed> {
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run()?;
     Ok((chromium, driver))
+}
+
+/// Where Debian puts each PostgreSQL major version's programs: `/usr/lib/postgresql/<version>/bin`.
+const DEBIAN_POSTGRES_DIR: &str = "/usr/lib/postgresql";
+/// The server programs a throwaway cluster needs.
+const POSTGRES_SERVER_BINS: [&str; 3] = ["initdb", "pg_ctl", "postgres"];
+
+/// The `bin` folder of the newest installed PostgreSQL that has all the server programs, if any.
+pub(crate) fn find_postgres() -> Option<PathBuf> {
+    std::fs::read_dir(DEBIAN_POSTGRES_DIR)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            // Versions are "15", "16", or "9.6" before PostgreSQL 10: compare them as numbers.
+            let version: Vec<u32> = entry
+                .file_name()
+                .to_str()?
+                .split('.')
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .ok()?;
+            let bin = entry.path().join("bin");
+            POSTGRES_SERVER_BINS
+                .iter()
+                .all(|b| bin.join(b).is_file())
+                .then_some((version, bin))
+        })
+        .max()
+        .map(|(_, bin)| bin)
+}
+
+/// Returns the `bin` folder of the newest installed PostgreSQL, installing Debian's `postgresql` when
+/// no version has the server programs.
+pub(crate) fn ensure_postgres() -> Result<PathBuf, Failed> {
+    if let Some(bin) = find_postgres() {
+        return Ok(bin);
+    }
+    println!(
+        "xtask: installing PostgreSQL with apt (the indexer's tests also run against a throwaway server)"
+    );
+    Cmd::new("apt-get").arg("update").run()?;
+    Cmd::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends", "postgresql"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .run()?;
+    find_postgres().ok_or_else(|| {
+        Failed(format!(
+            "PostgreSQL is installed but no {DEBIAN_POSTGRES_DIR}/<version>/bin has {}",
+            POSTGRES_SERVER_BINS.join(", ")
+        ))
+    })
 }
