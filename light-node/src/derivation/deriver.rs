@@ -179,10 +179,7 @@ impl Deriver {
     ) -> Result<Self, ResumeError> {
         let first = l1.first().map(|o| o.number);
         if first != Some(safe_origin) {
-            return Err(ResumeError::L1Window {
-                safe_origin,
-                first,
-            });
+            return Err(ResumeError::L1Window { safe_origin, first });
         }
         for (i, pair) in l1.windows(2).enumerate() {
             if pair[1].number != pair[0].number + 1 {

@@ -249,7 +249,11 @@ fn derivation_is_deterministic() {
 fn a_resumed_deriver_derives_what_an_uninterrupted_one_does() {
     let uninterrupted = honest_run();
     for at in [GENESIS_L1 + 1, GENESIS_L1 + 3, GENESIS_L1 + 6] {
-        assert_eq!(honest_run_resuming_at(Some(at)), uninterrupted, "resumed at {at}");
+        assert_eq!(
+            honest_run_resuming_at(Some(at)),
+            uninterrupted,
+            "resumed at {at}"
+        );
     }
 }
 
@@ -273,7 +277,10 @@ fn resume_refuses_an_l1_window_that_does_not_fit() {
         Err(crate::ResumeError::L1Window { .. })
     ));
     assert!(matches!(
-        parts(vec![l1_origin(GENESIS_L1, vec![]), l1_origin(GENESIS_L1 + 2, vec![])]),
+        parts(vec![
+            l1_origin(GENESIS_L1, vec![]),
+            l1_origin(GENESIS_L1 + 2, vec![])
+        ]),
         Err(crate::ResumeError::L1Gap { position: 1 })
     ));
     assert!(parts(vec![l1_origin(GENESIS_L1, vec![])]).is_ok());
