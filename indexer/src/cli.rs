@@ -8,7 +8,7 @@ use eyre::WrapErr;
 use crate::{
     anvil::{Anvil, AnvilConfig, find_anvil},
     api::ApiState,
-    devnet,
+    devnet, index,
     l1::L1Client,
     server,
 };
@@ -27,6 +27,36 @@ pub struct Cli {
 pub enum Command {
     /// Run a local devnet: anvil as L1 (unless --l1-rpc is given) and the explorer.
     Devnet(DevnetArgs),
+    /// Index an existing deployment from L1 and serve the explorer, without sequencing.
+    Follow(FollowArgs),
+}
+
+/// Options of `indexer follow`.
+#[derive(Debug, Args)]
+pub struct FollowArgs {
+    /// The L1 JSON-RPC endpoint.
+    #[arg(long, env = "L1_RPC")]
+    pub l1_rpc: String,
+    /// The Rollup contract's address.
+    #[arg(long)]
+    pub rollup: alloy_primitives::Address,
+    /// The rollup's record (`rollup.json`, as the devnet writes it); without it the devnet's
+    /// parameters are assumed and checked against the contract's genesis output root.
+    #[arg(long)]
+    pub rollup_config: Option<PathBuf>,
+    /// The index database: `sqlite://PATH` or `postgres://...` (default: a SQLite file in the data
+    /// folder).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Where the explorer (app, REST API) listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub http_addr: SocketAddr,
+    /// The built web app (trunk's output folder).
+    #[arg(long, env = "EXPLORER_DIST", default_value = "dist")]
+    pub dist: PathBuf,
+    /// Folder for the server's data.
+    #[arg(long, default_value = ".data-follow")]
+    pub data_dir: PathBuf,
 }
 
 /// Options of `indexer devnet`.
@@ -62,6 +92,10 @@ pub struct DevnetArgs {
     /// The batcher posts once the oldest unposted block is this many seconds old.
     #[arg(long, default_value_t = 10)]
     pub batch_max_age: u64,
+    /// The index database: `sqlite://PATH` or `postgres://...` (default: a SQLite file beside the
+    /// rollup's data).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 impl Cli {
@@ -69,6 +103,7 @@ impl Cli {
     pub async fn run(self) -> eyre::Result<()> {
         match self.command {
             Command::Devnet(args) => devnet(args).await,
+            Command::Follow(args) => follow(args).await,
         }
     }
 }
@@ -109,8 +144,26 @@ async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
     );
 
     let mut roles = start_roles(&args, &l1_url, anvil.is_some()).await?;
+    let database_url = args.database_url.clone().unwrap_or_else(|| {
+        index::db::sqlite_url(&args.data_dir.join("rollup").join("index.sqlite"))
+    });
+    let index = index::start(
+        &database_url,
+        &l1_url,
+        roles.genesis.clone(),
+        Some(roles.sequencer.clone()),
+        index::IndexerConfig::default(),
+    )
+    .await
+    .wrap_err("cannot start the indexer")?;
 
-    let router = server::router(ApiState { l1 }, &args.dist);
+    let router = server::router(
+        ApiState {
+            l1,
+            index: index.shared.clone(),
+        },
+        &args.dist,
+    );
     let local = listener.local_addr().wrap_err("listener has no address")?;
     println!("explorer: http://{local}/  (L1: {l1_url})");
     println!(
@@ -119,11 +172,63 @@ async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
         roles.genesis.config.chain_id
     );
     let result = server::serve(listener, router, shutdown_signal()).await;
+    index.stop();
     roles.stop();
     if let Some(mut node) = anvil {
         node.stop();
         tracing::info!("anvil stopped");
     }
+    result.map_err(Into::into)
+}
+
+async fn follow(args: FollowArgs) -> eyre::Result<()> {
+    server::check_dist(&args.dist)?;
+    let listener = server::bind(args.http_addr).await?;
+    std::fs::create_dir_all(&args.data_dir)
+        .wrap_err_with(|| format!("cannot create data folder {}", args.data_dir.display()))?;
+    let l1 = L1Client::new(&args.l1_rpc)?;
+    l1.status()
+        .await
+        .wrap_err_with(|| format!("L1 endpoint {} is unreachable", args.l1_rpc))?;
+    use alloy::providers::Provider as _;
+    let provider = alloy::providers::ProviderBuilder::new()
+        .connect_http(args.l1_rpc.parse().wrap_err("invalid L1 endpoint")?)
+        .erased();
+    let genesis =
+        index::discover::discover(&provider, args.rollup, args.rollup_config.as_deref()).await?;
+    tracing::info!(
+        rollup = %genesis.rollup,
+        l1_block = genesis.l1_origin.number,
+        chain_id = genesis.config.chain_id,
+        "rollup found on L1"
+    );
+    let database_url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| index::db::sqlite_url(&args.data_dir.join("index.sqlite")));
+    let index = index::start(
+        &database_url,
+        &args.l1_rpc,
+        genesis,
+        None,
+        index::IndexerConfig::default(),
+    )
+    .await
+    .wrap_err("cannot start the indexer")?;
+    let router = server::router(
+        ApiState {
+            l1,
+            index: index.shared.clone(),
+        },
+        &args.dist,
+    );
+    let local = listener.local_addr().wrap_err("listener has no address")?;
+    println!(
+        "explorer: http://{local}/  (L1: {}, rollup {})",
+        args.l1_rpc, args.rollup
+    );
+    let result = server::serve(listener, router, shutdown_signal()).await;
+    index.stop();
     result.map_err(Into::into)
 }
 

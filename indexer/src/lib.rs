@@ -10,6 +10,7 @@ pub mod batcher;
 pub mod cli;
 pub mod devnet;
 pub mod genesis;
+pub mod index;
 pub mod l1;
 pub mod l1tx;
 pub mod proposer;

@@ -65,11 +65,24 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
         })
 }
 
-/// The whole HTTP surface: `/api/v1/...` and the app (with `index.html` for every other path, so the
+/// The whole HTTP surface: `/api/v1/...`, Prometheus metrics at `/metrics`, and the app (with `index.html` for every other path, so the
 /// app's own router resolves permalinks).
 pub fn router(state: ApiState, dist: &Path) -> Router {
     let app = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
+    let index = state.index.clone();
     Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(move || async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    index.metrics.render(),
+                )
+            }),
+        )
         .nest("/api/v1", api::router(state))
         .fallback_service(app)
         .layer(CorsLayer::permissive())

@@ -10,6 +10,7 @@ use fantoccini::{Client, ClientBuilder, wd::Capabilities};
 use indexer::{
     anvil::{Anvil, AnvilConfig, find_anvil, free_loopback_addr},
     api::ApiState,
+    devnet, index,
     l1::L1Client,
     server,
 };
@@ -30,8 +31,11 @@ pub(crate) fn artifacts_dir() -> PathBuf {
     dir
 }
 
-/// anvil plus the explorer server on free loopback ports.
+/// anvil, the rollup's roles, the indexer and the explorer server, in process on free loopback ports.
 pub(crate) struct Devnet {
+    _index: index::RunningIndex,
+    _roles: devnet::Devnet,
+    _data: tempfile::TempDir,
     _anvil: Anvil,
     pub(crate) l1: L1Client,
     pub(crate) url: String,
@@ -62,12 +66,37 @@ impl Devnet {
             .await
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
-        let router = server::router(ApiState { l1: l1.clone() }, &dist);
+        let data = tempfile::tempdir().expect("a temporary folder");
+        let mut config = devnet::DevnetConfig::new(anvil.url(), data.path().join("rollup"));
+        config.rpc.addr = free_loopback_addr().expect("a free port");
+        let roles = devnet::start(config)
+            .await
+            .expect("the rollup's roles start");
+        let database_url = index::db::sqlite_url(&data.path().join("index.sqlite"));
+        let index = index::start(
+            &database_url,
+            anvil.url(),
+            roles.genesis.clone(),
+            Some(roles.sequencer.clone()),
+            index::IndexerConfig::default(),
+        )
+        .await
+        .expect("the indexer starts");
+        let router = server::router(
+            ApiState {
+                l1: l1.clone(),
+                index: index.shared.clone(),
+            },
+            &dist,
+        );
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(server::serve(listener, router, async move {
             let _ = stopped.await;
         }));
         Self {
+            _index: index,
+            _roles: roles,
+            _data: data,
             _anvil: anvil,
             l1,
             url,

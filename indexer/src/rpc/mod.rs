@@ -11,19 +11,18 @@ mod convert;
 use std::{net::SocketAddr, sync::Arc};
 
 use alloy::rpc::types::{
-    EIP1186AccountProofResponse, EIP1186StorageProof, FeeHistory, Filter, FilterBlockOption,
-    TransactionRequest,
+    EIP1186AccountProofResponse, FeeHistory, Filter, FilterBlockOption, TransactionRequest,
 };
 use alloy::serde::storage::JsonStorageKey;
 use alloy_consensus::Transaction as _;
 use alloy_eips::{BlockId, BlockNumberOrTag};
-use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U64, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, U64, U256, keccak256};
 use jsonrpsee::{
     RpcModule,
     server::{BatchRequestConfig, Server, ServerConfig, ServerHandle},
     types::{ErrorObject, ErrorObjectOwned, Params},
 };
-use light_node::{EMPTY_ROOT, L2Transaction, Trie};
+use light_node::L2Transaction;
 use serde_json::Value;
 
 pub use call::CallError;
@@ -578,29 +577,7 @@ fn get_proof(
     }
     ctx.seq
         .with_state_at(block.header.state_root, |state| {
-            let account = state.account(address)?;
-            let account_proof = Trie::from_root(state.root)
-                .proof(&mut state.nodes, keccak256(address).as_slice())
-                .map_err(light_node::ExecError::StateTrie)?;
-            let storage_root = account.map_or(EMPTY_ROOT, |a| a.storage_root);
-            let mut storage_proof = Vec::with_capacity(keys.len());
-            for key in keys {
-                let slot = key.as_b256();
-                let proof = Trie::from_root(storage_root)
-                    .proof(&mut state.nodes, keccak256(slot).as_slice())
-                    .map_err(|source| light_node::ExecError::StorageTrie { address, source })?;
-                let value = state.storage(address, U256::from_be_bytes(slot.0))?;
-                storage_proof.push(EIP1186StorageProof { key, value, proof });
-            }
-            Ok::<_, light_node::ExecError>(EIP1186AccountProofResponse {
-                address,
-                balance: account.map_or(U256::ZERO, |a| a.balance),
-                code_hash: account.map_or(KECCAK256_EMPTY, |a| a.code_hash),
-                nonce: account.map_or(0, |a| a.nonce),
-                storage_hash: storage_root,
-                account_proof,
-                storage_proof,
-            })
+            crate::index::witness::account_proof(state, address, keys)
         })
         .map_err(internal)
 }

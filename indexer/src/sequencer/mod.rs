@@ -4,7 +4,7 @@
 //! derivation from L1 reproduces them hash for hash. Each block is written to SQLite (with the trie
 //! nodes it created) before anyone can see it; a restart continues the chain from disk.
 
-mod nodes;
+pub(crate) mod nodes;
 mod origin;
 mod pool;
 mod store;
