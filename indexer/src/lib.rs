@@ -13,6 +13,7 @@ pub mod genesis;
 pub mod index;
 pub mod l1;
 pub mod l1tx;
+pub mod openapi;
 pub mod proposer;
 pub mod rpc;
 pub mod sequencer;

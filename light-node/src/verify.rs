@@ -38,7 +38,8 @@ pub struct VerifyRequest {
     pub batch_hash: B256,
     /// The L1 block the batch was posted in.
     pub inclusion_block: u64,
-    /// The L1 blocks the batch's blocks may take as origin (from the parent's origin on).
+    /// The L1 blocks the batch's blocks may take as origin (from the parent's origin on; for a batch
+    /// on genesis, from the rollup's deployment block on).
     pub l1_origins: Vec<L1Origin>,
     /// The L2 block the batch builds on.
     pub parent: Header,
@@ -139,7 +140,17 @@ pub fn verify_batch(request: &VerifyRequest) -> Result<BatchVerdict, CannotVerif
     if output_root(parent.state_root, parent_hash) != request.trusted_output_root {
         return Err(CannotVerify::UntrustedParent);
     }
-    let parent_origin = l1_origin_number_of(parent).ok_or(CannotVerify::ParentWithoutOrigin)?;
+    // The genesis header records no origin: its origin is the rollup's deployment block, the first
+    // of the L1 blocks the caller read from its own L1 endpoint.
+    let parent_origin = match l1_origin_number_of(parent) {
+        Some(origin) => origin,
+        None if parent.number == 0 => request
+            .l1_origins
+            .first()
+            .map(|o| o.number)
+            .ok_or(CannotVerify::ParentWithoutOrigin)?,
+        None => return Err(CannotVerify::ParentWithoutOrigin),
+    };
 
     let mut hashes = BlockHashes::new();
     let mut expected = parent.parent_hash;

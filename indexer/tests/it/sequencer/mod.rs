@@ -1,6 +1,6 @@
 //! The sequencer, its L2 JSON-RPC, the batcher and the proposer, driven by real clients.
 
-mod end_to_end;
+pub(crate) mod end_to_end;
 mod errors;
 mod l1_drop;
 mod persistence;

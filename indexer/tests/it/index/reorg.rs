@@ -1,0 +1,139 @@
+//! An L1 reorganisation over blocks holding batches: the index rolls back to the fork point and
+//! derives again, ending equal to a clean derivation of the final L1 chain.
+
+use std::time::{Duration, Instant};
+
+use alloy::providers::Provider;
+use indexer::index::{self, query::BatchView, query::Page};
+use sqlx::Row;
+
+use super::{Backend, IndexHarness, assert_consistent, fresh_database, recipient};
+use crate::sequencer::{end_to_end::wait_receipt, transfer};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_index_follows_an_l1_reorg_over_batches() {
+    rolls_back_and_rederives(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_index_follows_an_l1_reorg_over_batches() {
+    rolls_back_and_rederives(Backend::Postgres).await;
+}
+
+async fn rolls_back_and_rederives(backend: Backend) {
+    let x = IndexHarness::start(backend, "reorg").await;
+    let h = &x.h;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let sender = indexer::genesis::dev_signer(6);
+    let mut last = 0;
+    for nonce in 0..6 {
+        let hash = *h
+            .l2
+            .send_raw_transaction(&transfer(&sender, nonce, recipient(1), 1))
+            .await
+            .expect("transfer")
+            .tx_hash();
+        last = last.max(
+            wait_receipt(&h.l2, hash, deadline)
+                .await
+                .block_number
+                .expect("mined"),
+        );
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    x.wait_safe(last, Duration::from_secs(120)).await;
+    let batches: Page<BatchView> = x.get_ok("/batches").await;
+    let newest = batches
+        .items
+        .iter()
+        .find(|b| b.status == "accepted")
+        .expect("an accepted batch");
+    let head = h.l1.get_block_number().await.expect("head");
+    let depth = head - newest.l1_block + 2;
+    let before = x.shared().status().reorgs;
+    let _: serde_json::Value =
+        h.l1.raw_request(
+            "anvil_reorg".into(),
+            (depth, Vec::<serde_json::Value>::new()),
+        )
+        .await
+        .expect("anvil_reorg");
+    let canonical =
+        h.l1.get_block_by_number(newest.l1_block.into())
+            .await
+            .expect("L1")
+            .expect("block");
+    assert_ne!(
+        canonical.header.hash,
+        x.shared()
+            .db
+            .l1_hash(newest.l1_block)
+            .await
+            .expect("db")
+            .unwrap_or_default(),
+        "the reorg replaced the batch's L1 block"
+    );
+    let until = Instant::now() + Duration::from_secs(60);
+    while x.shared().status().reorgs == before {
+        assert!(Instant::now() < until, "the index never noticed the reorg");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Stop L1 so that the index and a clean derivation see the same chain, then compare.
+    let _: serde_json::Value =
+        h.l1.raw_request("evm_setIntervalMining".into(), (0u64,))
+            .await
+            .expect("stop mining");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let final_head = h.l1.get_block_number().await.expect("head");
+    let clean_url = fresh_database(backend, x.dir.path(), "clean").await;
+    let clean = index::start(
+        &clean_url,
+        &h.l1_url(),
+        h.devnet.genesis.clone(),
+        None,
+        index::IndexerConfig::default(),
+    )
+    .await
+    .expect("a second indexer");
+    for shared in [x.shared(), &clean.shared] {
+        let until = Instant::now() + Duration::from_secs(60);
+        while shared.status().derived_l1_block < final_head {
+            assert!(Instant::now() < until, "an index did not reach L1's head");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    // Every L1 block the index holds is canonical.
+    for row in sqlx::query("SELECT number, hash FROM l1_blocks ORDER BY number")
+        .fetch_all(x.shared().db.pool())
+        .await
+        .expect("l1 blocks")
+    {
+        let number = row.get::<i64, _>(0) as u64;
+        let hash: String = row.get(1);
+        let canonical =
+            h.l1.get_block_by_number(number.into())
+                .await
+                .expect("L1")
+                .expect("block");
+        assert_eq!(
+            hash,
+            index::db::hex(canonical.header.hash),
+            "L1 block {number}"
+        );
+    }
+    assert_consistent(x.shared(), &h.devnet.sequencer).await;
+    assert_eq!(
+        without_state(&x.shared().db.dump().await.expect("dump")),
+        without_state(&clean.shared.db.dump().await.expect("dump")),
+        "the rolled-back index equals a clean derivation"
+    );
+}
+
+/// A dump without the content-addressed tables (a rollback keeps nodes of orphaned states).
+pub(crate) fn without_state(dump: &str) -> String {
+    dump.split("== trie_nodes")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
