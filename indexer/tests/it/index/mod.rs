@@ -2,6 +2,7 @@
 //! events, L1 reorgs, garbage batches and crashes.
 
 mod api;
+mod garbage;
 mod reorg;
 
 use std::{
