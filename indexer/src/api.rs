@@ -1,7 +1,7 @@
 //! The REST API under `/api/v1`: JSON, cursor pagination, one error shape, live events over SSE.
 //!
 //! Every route is listed in the OpenAPI document served at `/api/v1/openapi.json`
-//! (`indexer/openapi.json`); `docs/api.md` describes the choices behind it.
+//! (`indexer/openapi.json`); `docs/indexer.md` describes the choices behind it.
 
 use std::{
     convert::Infallible,
