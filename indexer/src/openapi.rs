@@ -22,6 +22,9 @@ const DOCUMENT_URI: &str = "urn:openapi";
 /// The prefix the API is served under, which [`validate`] accepts and drops.
 const API_PREFIX: &str = "/api/v1";
 
+/// The schema of the 404 a path outside the document answers with.
+const UNKNOWN_ROUTE: &str = "urn:openapi#/components/schemas/Error";
+
 /// The document's operations with their response schemas compiled, or why they do not compile.
 static SPEC: LazyLock<Result<Spec, String>> = LazyLock::new(|| {
     let document: Value = serde_json::from_str(OPENAPI)
@@ -41,23 +44,44 @@ static SPEC: LazyLock<Result<Spec, String>> = LazyLock::new(|| {
 /// and which schema keyword (as a `urn:openapi#/…` pointer into the document) refused it.
 pub fn validate(path: &str, status: u16, body: &Value) -> Result<(), String> {
     let spec = SPEC.as_ref().map_err(Clone::clone)?;
-    let route = spec
-        .route(path)
-        .ok_or_else(|| format!("{path}: no route of the OpenAPI document matches this path"))?;
+    let Some(route) = spec.route(path) else {
+        // The document's promise for a path outside it: a 404 with the error shape.
+        if status == 404 {
+            return check(&spec.unknown, body, || {
+                format!(
+                    "{path} (no route, 404): the body does not follow the schema at {UNKNOWN_ROUTE}"
+                )
+            });
+        }
+        return Err(format!(
+            "{path}: no route of the OpenAPI document matches this path, yet it answered {status}"
+        ));
+    };
     let response = route.response(status).ok_or_else(|| {
         format!(
             "{path} ({}): the OpenAPI document has no response for status {status}",
             route.template
         )
     })?;
-    let mut errors = response.validator.iter_errors(body).peekable();
+    check(&response.validator, body, || {
+        format!(
+            "{path} ({} {}): the body does not follow the schema at {}",
+            route.template, response.status, response.schema
+        )
+    })
+}
+
+/// Runs `validator` over `body`; on a mismatch, the message `heading` makes, then each error.
+fn check(
+    validator: &Validator,
+    body: &Value,
+    heading: impl FnOnce() -> String,
+) -> Result<(), String> {
+    let mut errors = validator.iter_errors(body).peekable();
     if errors.peek().is_none() {
         return Ok(());
     }
-    let mut message = format!(
-        "{path} ({} {}): the body does not follow the schema at {}",
-        route.template, response.status, response.schema
-    );
+    let mut message = heading();
     for error in errors {
         let at = error.instance_path().as_str();
         let at = if at.is_empty() { "/" } else { at };
@@ -85,6 +109,8 @@ pub fn routes() -> Vec<String> {
 #[derive(Debug)]
 struct Spec {
     routes: Vec<Route>,
+    /// The error body of a path no route matches.
+    unknown: Validator,
 }
 
 /// One path template and the compiled schemas of its `GET` responses.
@@ -159,7 +185,10 @@ impl Spec {
                 responses,
             });
         }
-        Ok(Self { routes })
+        let unknown = options
+            .build(&json!({ "$ref": UNKNOWN_ROUTE }))
+            .map_err(|e| format!("the schema at {UNKNOWN_ROUTE}: {e}"))?;
+        Ok(Self { routes, unknown })
     }
 
     /// The route a concrete path takes: of the templates that match it, the one with the most
@@ -873,6 +902,10 @@ mod tests {
 
         let e = invalid("/api/v1/nope", 404, &json!({}));
         assert!(e.contains("no route"), "{e}");
+        let not_found = json!({ "error": { "code": "not_found", "message": "no route" } });
+        validate("/api/v1/nope", 404, &not_found).expect("a 404 outside the document");
+        let e = invalid("/api/v1/nope", 200, &not_found);
+        assert!(e.contains("yet it answered 200"), "{e}");
         let e = invalid("/status", 404, &json!({}));
         assert!(e.contains("no response for status 404"), "{e}");
         invalid(

@@ -331,6 +331,23 @@ async fn derives_and_serves(backend: Backend) {
             .expect("open");
         text.push_str(&String::from_utf8_lossy(&chunk));
     }
+    // Every complete event's data follows the OpenAPI document, and its name is its type.
+    let complete = &text[..text.rfind("\n\n").expect("a complete event")];
+    for message in complete.split("\n\n").filter(|m| !m.trim().is_empty()) {
+        let field = |name: &str| {
+            message
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(str::trim)
+        };
+        let (Some(name), Some(data)) = (field("event:"), field("data:")) else {
+            continue; // a keep-alive comment
+        };
+        let data: serde_json::Value = serde_json::from_str(data).expect("JSON event data");
+        indexer::openapi::validate("/events", 200, &data)
+            .unwrap_or_else(|e| panic!("event {message:?}: {e}"));
+        assert_eq!(data["type"], name, "{message}");
+    }
     let metrics = x
         .http
         .get(x.api.replace("/api/v1", "/metrics"))

@@ -2,6 +2,7 @@
 //! events, L1 reorgs, garbage batches and crashes.
 
 mod api;
+mod crash;
 mod garbage;
 mod reorg;
 
@@ -108,7 +109,8 @@ impl IndexHarness {
         &self.index.shared
     }
 
-    /// GETs `path` under `/api/v1`, returning the status and the JSON body.
+    /// GETs `path` under `/api/v1`, returning the status and the JSON body, which must follow the
+    /// OpenAPI document's schema for that route and status.
     pub(crate) async fn get(&self, path: &str) -> (u16, serde_json::Value) {
         let response = self
             .http
@@ -118,6 +120,9 @@ impl IndexHarness {
             .expect("API request");
         let status = response.status().as_u16();
         let body = response.json().await.expect("a JSON body");
+        if let Err(e) = indexer::openapi::validate(path, status, &body) {
+            panic!("GET {path} answered {status} outside the OpenAPI document: {e}\n{body}");
+        }
         (status, body)
     }
 
