@@ -1,4 +1,5 @@
-//! Bindings to the Rollup contract, generated from its committed artifact.
+//! Bindings to the Rollup contract and the demonstration token, generated from their committed
+//! artifacts.
 //!
 //! The contract's enums (`Turn`, `Outcome`, `Resolution`) are `uint8` in the ABI; `crate::enums` has
 //! typed versions.
@@ -11,4 +12,11 @@ alloy::sol!(
     #[derive(Debug, PartialEq, Eq)]
     Rollup,
     "out/Rollup.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    DemoToken,
+    "out/DemoToken.json"
 );

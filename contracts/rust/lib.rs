@@ -9,9 +9,12 @@ mod bindings;
 mod deploy;
 mod enums;
 
-pub use bindings::Rollup;
+pub use bindings::{DemoToken, Rollup};
 pub use deploy::{DeployError, DeployParams, deploy};
 pub use enums::{Outcome, Resolution, Turn, UnknownVariant};
+
+/// The compiled artifact of the demonstration ERC-20 the devnet's traffic generator uses on L2.
+pub const DEMO_TOKEN_ARTIFACT: &str = include_str!("../out/DemoToken.json");
 
 /// The compiled artifact of the Rollup contract, as committed (abi, bytecode, deployedBytecode).
 pub const ROLLUP_ARTIFACT: &str = include_str!("../out/Rollup.json");

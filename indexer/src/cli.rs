@@ -8,9 +8,10 @@ use eyre::WrapErr;
 use crate::{
     anvil::{Anvil, AnvilConfig, find_anvil},
     api::ApiState,
+    challenger::{Challenger, ChallengerConfig, ChallengerKeys},
     devnet, index,
     l1::L1Client,
-    server,
+    server, traffic,
 };
 
 /// The rollup explorer's server.
@@ -96,6 +97,16 @@ pub struct DevnetArgs {
     /// rollup's data).
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Demonstration: every proposal whose index + 1 is a multiple of this carries a wrong output
+    /// root, for the challenger to catch (0: an honest proposer).
+    #[arg(long, default_value_t = 5)]
+    pub faulty_every: u64,
+    /// Do not run the challenger (nor the defender and the arbiter it plays for the devnet).
+    #[arg(long)]
+    pub no_challenger: bool,
+    /// Do not run the traffic generator.
+    #[arg(long)]
+    pub no_traffic: bool,
 }
 
 impl Cli {
@@ -156,6 +167,26 @@ async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
     )
     .await
     .wrap_err("cannot start the indexer")?;
+    let mut tasks = Vec::new();
+    if !args.no_challenger {
+        use alloy::providers::Provider as _;
+        let provider = alloy::providers::ProviderBuilder::new()
+            .connect_http(l1_url.parse().wrap_err("invalid L1 endpoint")?)
+            .erased();
+        let keys = ChallengerKeys::devnet(&provider, &Default::default()).await?;
+        let challenger = Challenger::new(
+            index.shared.clone(),
+            provider,
+            keys,
+            ChallengerConfig::default(),
+        );
+        tasks.push(tokio::spawn(challenger.run()));
+    }
+    if !args.no_traffic {
+        tasks.push(tokio::spawn(
+            traffic::Traffic::new(roles.rpc_url(), l1_url.clone(), roles.genesis.rollup).run(),
+        ));
+    }
 
     let router = server::router(
         ApiState {
@@ -172,6 +203,9 @@ async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
         roles.genesis.config.chain_id
     );
     let result = server::serve(listener, router, shutdown_signal()).await;
+    for task in tasks {
+        task.abort();
+    }
     index.stop();
     roles.stop();
     if let Some(mut node) = anvil {
@@ -242,6 +276,7 @@ async fn start_roles(
     let mut config = devnet::DevnetConfig::new(l1_url, args.data_dir.join("rollup"));
     config.rpc.addr = args.rpc_addr;
     config.proposer.interval = args.proposal_interval.max(1);
+    config.proposer.faulty_every = args.faulty_every;
     config.batcher.max_age = std::time::Duration::from_secs(args.batch_max_age);
     match devnet::start(config.clone()).await {
         Err(devnet::DevnetError::StaleL1 { .. }) if own_anvil => {

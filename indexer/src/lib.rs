@@ -7,6 +7,7 @@
 pub mod anvil;
 pub mod api;
 pub mod batcher;
+pub mod challenger;
 pub mod cli;
 pub mod devnet;
 pub mod genesis;
@@ -19,3 +20,4 @@ pub mod rpc;
 pub mod sequencer;
 pub mod server;
 pub mod telemetry;
+pub mod traffic;

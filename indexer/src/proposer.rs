@@ -2,6 +2,9 @@
 //! the bond, once that block is in an L1 batch; and finalizes its proposals when their challenge
 //! window has passed, so their bonds come back.
 //!
+//! For demonstrations it can be faulty: every `faulty_every`-th proposal then carries a wrong root,
+//! which the challenger ([`crate::challenger`]) catches.
+//!
 //! It keeps no state of its own: each round reads the latest valid proposal from the contract, after
 //! letting an in-flight proposal (from before a crash) land, so a restart never proposes twice.
 
@@ -26,6 +29,9 @@ pub struct ProposerConfig {
     pub poll: Duration,
     /// Whether to call `finalize` on proposals whose window has passed.
     pub finalize: bool,
+    /// A faulty proposer for demonstrations: every proposal whose index + 1 is a multiple of this
+    /// carries a wrong output root (0: always honest).
+    pub faulty_every: u64,
 }
 
 impl Default for ProposerConfig {
@@ -34,6 +40,7 @@ impl Default for ProposerConfig {
             interval: 10,
             poll: Duration::from_secs(1),
             finalize: true,
+            faulty_every: 0,
         }
     }
 }
@@ -117,7 +124,17 @@ impl Proposer {
             return Ok(None);
         };
         let bond = Self::read(self.rollup.proposalBond().call()).await?;
-        let root = block.output_root();
+        let mut root = block.output_root();
+        let count = Self::read(self.rollup.proposalCount().call()).await?;
+        if self.config.faulty_every > 0 && (count + 1) % self.config.faulty_every == 0 {
+            root = alloy_primitives::keccak256(root);
+            tracing::warn!(
+                index = count,
+                l2_block = target,
+                %root,
+                "faulty proposer: proposing a wrong output root"
+            );
+        }
         let call = Rollup::proposeCall {
             l2Block: target,
             outputRoot: root,

@@ -387,6 +387,16 @@ impl Db {
             .transpose()
     }
 
+    /// The output root of derived L2 block `number`.
+    pub async fn output_root(&self, number: u64) -> DbResult<Option<B256>> {
+        let row = sqlx::query("SELECT output_root FROM blocks WHERE number = $1")
+            .bind(int(number))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| parse_b256("output root", &r.try_get::<String, _>(0)?))
+            .transpose()
+    }
+
     /// What [`light_node::Deriver::resume`] needs: the safe head, its origin, the hashes before it
     /// and the L1 blocks from its origin on, with their deposits.
     pub async fn resume_parts(&self) -> DbResult<ResumeParts> {

@@ -66,6 +66,36 @@ pub async fn witness(
     from: u64,
     to: u64,
 ) -> Result<WitnessResponse, WitnessError> {
+    let (parent, witness, _) = reexecute(shared, from, to).await?;
+    Ok(WitnessResponse {
+        from,
+        to,
+        parent,
+        witness,
+    })
+}
+
+/// Re-executes derived block `number` with the light node's state transition, from its parent's
+/// state, its L1 origin's deposits and its batch's transactions, and returns the output root it
+/// computes. This is the arbiter's check of a single-block dispute.
+pub async fn reexecuted_output_root(
+    shared: &IndexShared,
+    number: u64,
+) -> Result<B256, WitnessError> {
+    let (_, _, executed) = reexecute(shared, number, number).await?;
+    let block = executed
+        .first()
+        .ok_or_else(|| WitnessError::Exec(format!("block {number} was not executed")))?;
+    Ok(light_node::output_root(block.header.state_root, block.hash))
+}
+
+/// Re-executes blocks `from..=to` on the index's state, recording their witness; returns the
+/// parent header, the witness and the executed blocks, each checked against the index.
+async fn reexecute(
+    shared: &IndexShared,
+    from: u64,
+    to: u64,
+) -> Result<(Header, Witness, Vec<light_node::ExecutedBlock>), WitnessError> {
     if from == 0 || to < from {
         return Err(WitnessError::Range(format!(
             "no blocks to witness in {from}..={to} (block 0 is the genesis)"
@@ -167,12 +197,7 @@ pub async fn witness(
             )));
         }
     }
-    Ok(WitnessResponse {
-        from,
-        to,
-        parent,
-        witness,
-    })
+    Ok((parent, witness, executed))
 }
 
 async fn deposits_of(shared: &IndexShared, l1_block: u64) -> Result<Vec<Deposit>, WitnessError> {
