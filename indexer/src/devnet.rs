@@ -47,6 +47,10 @@ pub struct DevnetConfig {
     pub l1_sender: L1SenderConfig,
     /// L1 blocks on top of an L1 block before it becomes an L2 origin.
     pub origin_confirmations: u64,
+    /// Seconds a new deployment's proposals can be challenged.
+    pub challenge_window: u64,
+    /// Seconds a new deployment's game moves may take.
+    pub move_timeout: u64,
 }
 
 impl DevnetConfig {
@@ -62,6 +66,8 @@ impl DevnetConfig {
             proposer: ProposerConfig::default(),
             l1_sender: L1SenderConfig::default(),
             origin_confirmations: 2,
+            challenge_window: DeployParams::DEVNET_CHALLENGE_WINDOW,
+            move_timeout: DeployParams::DEVNET_MOVE_TIMEOUT,
         }
     }
 }
@@ -262,9 +268,11 @@ async fn deploy(l1: &DynProvider, config: &DevnetConfig) -> Result<RollupGenesis
         let mut chain = config.chain.clone();
         chain.genesis_timestamp = now.max(head.header.timestamp) + 3;
         let root = genesis_output_root(&chain)?;
-        let params =
+        let mut params =
             DeployParams::devnet(batcher.address(), dev_signer(ARBITER_KEY_INDEX).address())
                 .with_genesis_output_root(root);
+        params.challenge_window = config.challenge_window;
+        params.move_timeout = config.move_timeout;
         let rollup = contracts::deploy(&deployer, &params).await?;
         let receipt_block = find_deploy_block(l1, rollup).await?;
         if receipt_block.timestamp > chain.genesis_timestamp + chain.block_time {

@@ -772,17 +772,48 @@ pub async fn proposal(db: &Db, index: u64) -> DbResult<Option<ProposalView>> {
     }))
 }
 
-/// One move or outcome of a game.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One step of a game: its start, a move, or its end. Each carries the disputed range as it stands
+/// after the step, and the deadline of the next move.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GameMove {
-    /// `defended`, `responded`, `adjudicated` or `resolved`.
+    /// `started`, `defended`, `responded`, `adjudicated` or `resolved`.
     pub kind: String,
     /// L1 block.
     pub l1_block: u64,
     /// L1 transaction.
     pub l1_tx_hash: B256,
-    /// The event's fields.
-    pub data: serde_json::Value,
+    /// Who moved: the challenger (`started`, `responded`), the proposer (`defended`), the arbiter
+    /// (`adjudicated`); absent for `resolved`, which anyone may trigger.
+    pub mover: Option<Address>,
+    /// Highest L2 block both players agree on, after this step.
+    pub agreed_block: u64,
+    /// Its output root.
+    pub agreed_root: B256,
+    /// Lowest L2 block in dispute, after this step.
+    pub disputed_block: u64,
+    /// Its claimed output root.
+    pub disputed_root: B256,
+    /// `defended`: the midpoint block.
+    pub mid_block: Option<u64>,
+    /// `defended`: the proposer's root for the midpoint.
+    pub mid_root: Option<B256>,
+    /// `responded`: whether the challenger agreed with the midpoint root.
+    pub agree: Option<bool>,
+    /// `adjudicated`: whether the arbiter found the proposer's root right.
+    pub proposer_wins: Option<bool>,
+    /// Who moves next (`defender`, `challenger`, `arbiter`); absent once the game is over.
+    pub turn: Option<String>,
+    /// The next move's deadline (L1 timestamp); absent once the game is over.
+    pub deadline: Option<u64>,
+    /// `resolved`: `proposer_wins`, `challenger_wins` or `no_decision`.
+    pub outcome: Option<String>,
+    /// `resolved`: `adjudicated`, `defender_timed_out`, `challenger_timed_out` or
+    /// `arbiter_timed_out`.
+    pub resolution: Option<String>,
+    /// `resolved`: who was paid (absent for `no_decision`).
+    pub winner: Option<Address>,
+    /// `resolved`: wei paid to the winner (decimal).
+    pub payout: Option<String>,
 }
 
 /// A dispute game, as it stands after its moves.
@@ -859,6 +890,27 @@ pub async fn game(db: &Db, id: u64) -> DbResult<Option<GameView>> {
         resolution: None,
         moves: Vec::new(),
     };
+    let mut step = GameMove {
+        kind: "started".into(),
+        l1_block: game.l1_block,
+        l1_tx_hash: h(&row, "l1_tx_hash")?,
+        mover: Some(game.challenger),
+        agreed_block: game.agreed_block,
+        agreed_root: game.agreed_root,
+        disputed_block: game.disputed_block,
+        disputed_root: game.disputed_root,
+        mid_block: None,
+        mid_root: None,
+        agree: None,
+        proposer_wins: None,
+        turn: Some(game.turn.clone()),
+        deadline: Some(game.deadline),
+        outcome: None,
+        resolution: None,
+        winner: None,
+        payout: None,
+    };
+    game.moves.push(step.clone());
     for r in sqlx::query(
         "SELECT kind, l1_block, l1_tx_hash, data FROM rollup_events WHERE game_id = $1
          ORDER BY l1_block, log_index",
@@ -867,45 +919,69 @@ pub async fn game(db: &Db, id: u64) -> DbResult<Option<GameView>> {
     .fetch_all(db.pool())
     .await?
     {
-        let kind = s(&r, "kind")?;
         let data: serde_json::Value =
             serde_json::from_str(&s(&r, "data")?).map_err(|e| corrupt("game event", e))?;
         let num = |k: &str| data.get(k).and_then(serde_json::Value::as_u64);
-        let root = |k: &str| {
-            data.get(k)
-                .and_then(serde_json::Value::as_str)
-                .and_then(|t| B256::from_str(t).ok())
+        let text = |k: &str| data.get(k).and_then(serde_json::Value::as_str);
+        let root = |k: &str| text(k).and_then(|t| B256::from_str(t).ok());
+        let address = |k: &str| text(k).and_then(|t| Address::from_str(t).ok());
+        let flag = |k: &str| data.get(k).and_then(serde_json::Value::as_bool);
+        step = GameMove {
+            kind: s(&r, "kind")?,
+            l1_block: u(&r, "l1_block")?,
+            l1_tx_hash: h(&r, "l1_tx_hash")?,
+            mover: None,
+            mid_block: None,
+            mid_root: None,
+            agree: None,
+            proposer_wins: None,
+            ..step
         };
-        let text = |k: &str| {
-            data.get(k)
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned)
-        };
-        match kind.as_str() {
+        match step.kind.as_str() {
             "defended" => {
-                game.turn = "challenger".into();
-                game.deadline = num("deadline").unwrap_or(game.deadline);
+                step.mover = address("mover");
+                step.mid_block = num("mid_block");
+                step.mid_root = root("mid_root");
+                step.turn = Some("challenger".into());
+                step.deadline = num("deadline");
             }
             "responded" => {
-                game.agreed_block = num("agreed_block").unwrap_or(game.agreed_block);
-                game.agreed_root = root("agreed_root").unwrap_or(game.agreed_root);
-                game.disputed_block = num("disputed_block").unwrap_or(game.disputed_block);
-                game.disputed_root = root("disputed_root").unwrap_or(game.disputed_root);
-                game.turn = text("turn").unwrap_or(game.turn);
-                game.deadline = num("deadline").unwrap_or(game.deadline);
+                step.mover = address("mover");
+                step.agree = flag("agree");
+                step.agreed_block = num("agreed_block").unwrap_or(step.agreed_block);
+                step.agreed_root = root("agreed_root").unwrap_or(step.agreed_root);
+                step.disputed_block = num("disputed_block").unwrap_or(step.disputed_block);
+                step.disputed_root = root("disputed_root").unwrap_or(step.disputed_root);
+                step.turn = text("turn").map(str::to_owned);
+                step.deadline = num("deadline");
+            }
+            "adjudicated" => {
+                step.mover = address("arbiter");
+                step.proposer_wins = flag("proposer_wins");
             }
             "resolved" => {
-                game.outcome = text("outcome").unwrap_or(game.outcome);
-                game.resolution = text("resolution");
+                step.turn = None;
+                step.deadline = None;
+                step.outcome = text("outcome").map(str::to_owned);
+                step.resolution = text("resolution").map(str::to_owned);
+                step.winner = address("winner").filter(|w| !w.is_zero());
+                step.payout = text("payout").map(str::to_owned);
             }
             _ => {}
         }
-        game.moves.push(GameMove {
-            kind,
-            l1_block: u(&r, "l1_block")?,
-            l1_tx_hash: h(&r, "l1_tx_hash")?,
-            data,
-        });
+        game.agreed_block = step.agreed_block;
+        game.agreed_root = step.agreed_root;
+        game.disputed_block = step.disputed_block;
+        game.disputed_root = step.disputed_root;
+        if let (Some(turn), Some(deadline)) = (&step.turn, step.deadline) {
+            game.turn = turn.clone();
+            game.deadline = deadline;
+        }
+        if let Some(outcome) = &step.outcome {
+            game.outcome = outcome.clone();
+            game.resolution = step.resolution.clone();
+        }
+        game.moves.push(step.clone());
     }
     Ok(Some(game))
 }

@@ -3,6 +3,7 @@
 
 mod api;
 mod crash;
+mod games;
 mod garbage;
 mod reorg;
 
@@ -72,7 +73,16 @@ pub(crate) struct IndexHarness {
 
 impl IndexHarness {
     pub(crate) async fn start(backend: Backend, name: &str) -> Self {
-        let h = Harness::start().await;
+        Self::start_with(backend, name, |_| {}).await
+    }
+
+    /// Starts the harness with `adjust` applied to the devnet's configuration.
+    pub(crate) async fn start_with(
+        backend: Backend,
+        name: &str,
+        adjust: impl FnOnce(&mut indexer::devnet::DevnetConfig),
+    ) -> Self {
+        let h = Harness::start_with(adjust).await;
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fresh_database(backend, dir.path(), name).await;
         let index = start_index(&h, &url).await;

@@ -47,6 +47,11 @@ pub(crate) async fn start_anvil() -> Anvil {
 
 impl Harness {
     pub(crate) async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts the devnet with `adjust` applied to its configuration.
+    pub(crate) async fn start_with(adjust: impl FnOnce(&mut DevnetConfig)) -> Self {
         indexer::telemetry::init();
         let anvil = start_anvil().await;
         let dir = tempfile::tempdir().expect("temp dir");
@@ -55,6 +60,7 @@ impl Harness {
         config.proposer.interval = PROPOSAL_INTERVAL;
         config.batcher.max_age = Duration::from_secs(2);
         config.origin_confirmations = 1;
+        adjust(&mut config);
         let devnet = devnet::start(config).await.expect("devnet starts");
         let l1 = ProviderBuilder::new()
             .connect_http(anvil.url().parse().expect("url"))

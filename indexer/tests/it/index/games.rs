@@ -1,0 +1,426 @@
+//! Dispute games on anvil: the challenger against a faulty proposer, a false challenge against an
+//! honest proposal, and each kind of timeout.
+
+use std::time::{Duration, Instant};
+
+use alloy::{
+    primitives::{Address, U256, keccak256},
+    providers::{DynProvider, Provider},
+};
+use contracts::{Outcome, Rollup};
+use indexer::{
+    challenger::{Challenger, ChallengerConfig, ChallengerKeys},
+    genesis::{CHALLENGER_KEY_INDEX, PROPOSER_KEY_INDEX, dev_signer},
+    index::query::{GameView, Page, ProposalStatus, ProposalView},
+};
+
+use super::{Backend, IndexHarness};
+
+/// A running challenger task, stopped on drop.
+pub(crate) struct Running(tokio::task::JoinHandle<()>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+pub(crate) async fn spawn_challenger(x: &IndexHarness, config: ChallengerConfig) -> Running {
+    let keys = ChallengerKeys::devnet(&x.h.l1, &Default::default())
+        .await
+        .expect("challenger keys");
+    Running(tokio::spawn(
+        Challenger::new(x.shared().clone(), x.h.l1.clone(), keys, config).run(),
+    ))
+}
+
+fn quick() -> ChallengerConfig {
+    ChallengerConfig {
+        poll: Duration::from_millis(300),
+        ..Default::default()
+    }
+}
+
+fn rollup(x: &IndexHarness) -> Rollup::RollupInstance<DynProvider> {
+    Rollup::new(x.h.devnet.genesis.rollup, x.h.l1.clone())
+}
+
+/// Waits until `done` holds for the games on L1, reading them every half second.
+async fn wait_games(
+    x: &IndexHarness,
+    within: Duration,
+    what: &str,
+    done: impl Fn(&[Rollup::Game]) -> bool,
+) -> Vec<Rollup::Game> {
+    let rollup = rollup(x);
+    let deadline = Instant::now() + within;
+    loop {
+        let count = rollup.gameCount().call().await.expect("gameCount");
+        let mut games = Vec::new();
+        for id in 0..count {
+            games.push(rollup.game(id).call().await.expect("game"));
+        }
+        if done(&games) {
+            return games;
+        }
+        assert!(Instant::now() < deadline, "{what}: games {games:#?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Waits until the index has taken every L1 block up to L1's current head.
+async fn wait_index_at_l1_head(x: &IndexHarness) {
+    let head = x.h.l1.get_block_number().await.expect("head");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while x.shared().status().derived_l1_block < head {
+        assert!(Instant::now() < deadline, "the index lags L1");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn won_by(games: &[Rollup::Game], outcome: Outcome) -> usize {
+    games
+        .iter()
+        .filter(|g| Outcome::try_from(g.outcome) == Ok(outcome))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_proposals_are_challenged_and_lose_with_the_proposals_built_on_them() {
+    let x = IndexHarness::start_with(Backend::Sqlite, "faulty", |c| {
+        c.proposer.faulty_every = 3;
+    })
+    .await;
+    let _challenger = spawn_challenger(&x, quick()).await;
+    let challenger = dev_signer(CHALLENGER_KEY_INDEX).address();
+    let proposer = dev_signer(PROPOSER_KEY_INDEX).address();
+    wait_games(&x, Duration::from_secs(300), "two games won", |games| {
+        won_by(games, Outcome::ChallengerWins) >= 2
+    })
+    .await;
+    wait_index_at_l1_head(&x).await;
+
+    let rollup = rollup(&x);
+    let count = rollup.proposalCount().call().await.expect("count");
+    let mut wrong = 0;
+    let mut lost = std::collections::BTreeSet::new();
+    for index in 0..count {
+        let p = rollup.proposal(index).call().await.expect("proposal");
+        let derived = x
+            .shared()
+            .db
+            .output_root(p.l2Block)
+            .await
+            .expect("db")
+            .expect("the proposed block is derived");
+        let view: ProposalView = x.get_ok(&format!("/proposals/{index}")).await;
+        assert_eq!(
+            view.matches,
+            Some(derived == p.outputRoot),
+            "proposal {index}"
+        );
+        if derived != p.outputRoot {
+            wrong += 1;
+            assert!(p.lost, "wrong proposal {index} lost its game");
+            lost.insert(index);
+        } else {
+            assert!(!p.lost, "honest proposal {index} never loses");
+        }
+        // Valid exactly when neither it nor a proposal it builds on lost.
+        let mut ancestor_lost = lost.contains(&index);
+        let mut parent = p.parent;
+        while parent != u64::MAX && !ancestor_lost {
+            ancestor_lost = lost.contains(&parent);
+            parent = rollup.proposal(parent).call().await.expect("parent").parent;
+        }
+        let valid = rollup.isValid(index).call().await.expect("isValid");
+        assert_eq!(valid, !ancestor_lost, "proposal {index}");
+        if !valid {
+            assert_eq!(view.status, ProposalStatus::Invalidated, "proposal {index}");
+        }
+    }
+    assert!(wrong >= 2, "the faulty proposer made wrong proposals");
+
+    // Every game: the challenger's, played to the arbiter, won, and paid.
+    let games: Page<GameView> = x.get_ok("/games?limit=100").await;
+    assert!(!games.items.is_empty());
+    let challenge_bond = rollup.challengeBond().call().await.expect("bond");
+    let proposal_bond = rollup.proposalBond().call().await.expect("bond");
+    for game in games.items.iter().filter(|g| g.outcome != "open") {
+        assert_eq!(game.challenger, challenger);
+        assert_eq!(game.proposer, proposer);
+        assert!(lost.contains(&game.proposal_index), "{game:#?}");
+        assert_eq!(game.outcome, "challenger_wins", "{game:#?}");
+        assert_eq!(game.resolution.as_deref(), Some("adjudicated"));
+        let moves = &game.moves;
+        assert_eq!(moves[0].kind, "started");
+        assert_eq!(moves[0].mover, Some(challenger));
+        let mut width = moves[0].disputed_block - moves[0].agreed_block;
+        for pair in moves.windows(2) {
+            let (before, step) = (&pair[0], &pair[1]);
+            match step.kind.as_str() {
+                "defended" => {
+                    assert_eq!(step.mover, Some(proposer));
+                    let mid = step.mid_block.expect("midpoint");
+                    assert_eq!(mid, (before.agreed_block + before.disputed_block) / 2);
+                    let derived = x.shared().db.output_root(mid).await.expect("db");
+                    assert_eq!(step.mid_root, derived, "the defender posts derived roots");
+                }
+                "responded" => {
+                    assert_eq!(step.mover, Some(challenger));
+                    assert_eq!(step.agree, Some(true), "honest midpoints are agreed to");
+                    let narrower = step.disputed_block - step.agreed_block;
+                    assert!(narrower < width, "the range shrinks: {game:#?}");
+                    width = narrower;
+                }
+                "adjudicated" => {
+                    assert_eq!(width, 1, "the arbiter decides a single block");
+                    assert_eq!(step.proposer_wins, Some(false));
+                    assert_eq!(step.mover, Some(dev_signer(3).address()));
+                }
+                "resolved" => {
+                    assert_eq!(step.winner, Some(challenger));
+                    let first_win = game.id
+                        == games
+                            .items
+                            .iter()
+                            .filter(|g| g.proposal_index == game.proposal_index)
+                            .map(|g| g.id)
+                            .min()
+                            .expect("this game");
+                    let payout = if first_win {
+                        challenge_bond + proposal_bond
+                    } else {
+                        challenge_bond
+                    };
+                    assert_eq!(step.payout, Some(payout.to_string()));
+                    assert_eq!((step.turn.as_ref(), step.deadline), (None, None));
+                }
+                other => panic!("unexpected move {other}"),
+            }
+            if step.kind != "resolved" && step.kind != "adjudicated" {
+                assert!(step.deadline.is_some() && step.turn.is_some());
+            }
+        }
+        assert_eq!(moves.last().map(|m| m.kind.as_str()), Some("resolved"));
+    }
+    // The winnings reached the challenger's account.
+    let withdrawn: i64 = {
+        use sqlx::Row;
+        sqlx::query("SELECT data FROM rollup_events WHERE kind = 'withdrawn'")
+            .fetch_all(x.shared().db.pool())
+            .await
+            .expect("events")
+            .iter()
+            .filter(|r| {
+                let data: serde_json::Value =
+                    serde_json::from_str(&r.get::<String, _>(0)).expect("json");
+                data["account"].as_str().map(str::to_lowercase) == Some(format!("{challenger:#x}"))
+            })
+            .count() as i64
+    };
+    assert!(withdrawn >= 1, "the challenger withdrew its winnings");
+}
+
+/// The devnet with short move deadlines, a stranger's account (dev key 8) on L1, and the bonds.
+struct Stranger {
+    rollup: Rollup::RollupInstance<DynProvider>,
+    address: Address,
+    challenge_bond: U256,
+    proposal_bond: U256,
+}
+
+impl Stranger {
+    async fn new(x: &IndexHarness) -> Self {
+        let rollup = rollup(x);
+        Self {
+            challenge_bond: rollup.challengeBond().call().await.expect("bond"),
+            proposal_bond: rollup.proposalBond().call().await.expect("bond"),
+            rollup: Rollup::new(x.h.devnet.genesis.rollup, x.h.l1_wallet(8)),
+            address: dev_signer(8).address(),
+        }
+    }
+
+    async fn challenge(&self, proposal: u64) -> u64 {
+        let receipt = self
+            .rollup
+            .challenge(proposal)
+            .value(self.challenge_bond)
+            .send()
+            .await
+            .expect("challenge")
+            .get_receipt()
+            .await
+            .expect("mined");
+        assert!(receipt.status());
+        let started = receipt
+            .decoded_log::<Rollup::GameStarted>()
+            .expect("GameStarted");
+        started.gameId
+    }
+
+    /// Proposes a wrong root for `blocks` blocks past the latest valid proposal, once the index
+    /// has derived them (retrying when the devnet's proposer gets there first).
+    async fn propose_wrong(&self, x: &IndexHarness, blocks: u64) -> (u64, Rollup::Proposal) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            assert!(Instant::now() < deadline, "no wrong proposal landed");
+            let latest = self.rollup.latestValid().call().await.expect("latest");
+            let target = latest.l2Block + blocks;
+            if x.shared().status().safe_head < target {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            let Ok(pending) = self
+                .rollup
+                .propose(target, keccak256(target.to_be_bytes()))
+                .value(self.proposal_bond)
+                .send()
+                .await
+            else {
+                continue; // the latest valid proposal moved meanwhile
+            };
+            let receipt = pending.get_receipt().await.expect("mined");
+            if !receipt.status() {
+                continue;
+            }
+            let index = receipt
+                .decoded_log::<Rollup::OutputProposed>()
+                .expect("OutputProposed")
+                .index;
+            let p = self.rollup.proposal(index).call().await.expect("proposal");
+            if p.l2Block == target && p.parent == latest.index {
+                return (index, p);
+            }
+        }
+    }
+}
+
+async fn wait_resolved(x: &IndexHarness, id: u64, what: &str) -> GameView {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (status, body) = x.get(&format!("/games/{id}")).await;
+        if status == 200 {
+            let game: GameView = serde_json::from_value(body).expect("a game");
+            if game.outcome != "open" {
+                return game;
+            }
+        }
+        assert!(Instant::now() < deadline, "{what}: game {id} never ended");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_false_challenge_against_an_honest_proposal_loses_at_the_arbiter() {
+    let x = IndexHarness::start(Backend::Sqlite, "false").await;
+    let _challenger = spawn_challenger(&x, quick()).await;
+    let stranger = Stranger::new(&x).await;
+    let rollup = rollup(&x);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while rollup.proposalCount().call().await.expect("count") == 0 {
+        assert!(Instant::now() < deadline, "no proposal");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let id = stranger.challenge(0).await;
+    // The stranger disagrees with every midpoint the defender posts.
+    loop {
+        let game = rollup.game(id).call().await.expect("game");
+        if game.turn == 2 || game.outcome != 0 {
+            break;
+        }
+        if game.turn == 1 {
+            stranger
+                .rollup
+                .respond(id, false)
+                .send()
+                .await
+                .expect("respond")
+                .get_receipt()
+                .await
+                .expect("mined");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let game = wait_resolved(&x, id, "adjudication").await;
+    assert_eq!(game.outcome, "proposer_wins", "{game:#?}");
+    assert_eq!(game.resolution.as_deref(), Some("adjudicated"));
+    let end = game.moves.last().expect("moves");
+    assert_eq!(end.winner, Some(dev_signer(PROPOSER_KEY_INDEX).address()));
+    assert_eq!(end.payout, Some(stranger.challenge_bond.to_string()));
+    assert!(game.moves.iter().any(|m| m.kind == "defended"));
+    assert!(
+        game.moves
+            .iter()
+            .filter(|m| m.kind == "responded")
+            .all(|m| m.agree == Some(false) && m.mover == Some(stranger.address))
+    );
+    let p = rollup.proposal(0).call().await.expect("proposal");
+    assert!(!p.lost, "the honest proposal never loses");
+    assert!(rollup.isValid(0).call().await.expect("valid") || p.finalized);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_of_the_defender_the_challenger_and_the_arbiter_resolve_as_the_contract_says() {
+    let x = IndexHarness::start_with(Backend::Sqlite, "timeouts", |c| {
+        c.move_timeout = 15;
+    })
+    .await;
+    let _challenger = spawn_challenger(
+        &x,
+        ChallengerConfig {
+            arbitrate: false,
+            ..quick()
+        },
+    )
+    .await;
+    let stranger = Stranger::new(&x).await;
+    let rollup = rollup(&x);
+    let challenger = dev_signer(CHALLENGER_KEY_INDEX).address();
+
+    // The challenger times out: the stranger challenges an honest proposal and never answers.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while rollup.proposalCount().call().await.expect("count") == 0 {
+        assert!(Instant::now() < deadline, "no proposal");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let id = stranger.challenge(0).await;
+    let game = wait_resolved(&x, id, "challenger timeout").await;
+    assert_eq!(game.outcome, "proposer_wins", "{game:#?}");
+    assert_eq!(game.resolution.as_deref(), Some("challenger_timed_out"));
+    assert!(!rollup.proposal(0).call().await.expect("p").lost);
+
+    // The defender times out: nobody defends the stranger's wrong proposal over two blocks.
+    let (index, _) = stranger.propose_wrong(&x, 2).await;
+    let id = wait_games(&x, Duration::from_secs(60), "challenged", |games| {
+        games.iter().any(|g| g.proposalIndex == index)
+    })
+    .await
+    .iter()
+    .position(|g| g.proposalIndex == index)
+    .expect("game") as u64;
+    let game = wait_resolved(&x, id, "defender timeout").await;
+    assert_eq!(game.challenger, challenger);
+    assert_eq!(game.outcome, "challenger_wins", "{game:#?}");
+    assert_eq!(game.resolution.as_deref(), Some("defender_timed_out"));
+    assert!(rollup.proposal(index).call().await.expect("p").lost);
+    assert!(!rollup.isValid(index).call().await.expect("valid"));
+
+    // The arbiter times out: a wrong proposal one block past the latest valid one goes straight to
+    // the arbiter, which is off. Nobody wins; the proposal is invalidated without having lost.
+    let (index, _) = stranger.propose_wrong(&x, 1).await;
+    let id = wait_games(&x, Duration::from_secs(60), "challenged", |games| {
+        games.iter().any(|g| g.proposalIndex == index)
+    })
+    .await
+    .iter()
+    .position(|g| g.proposalIndex == index)
+    .expect("game") as u64;
+    let game = wait_resolved(&x, id, "arbiter timeout").await;
+    assert_eq!(game.outcome, "no_decision", "{game:#?}");
+    assert_eq!(game.resolution.as_deref(), Some("arbiter_timed_out"));
+    assert_eq!(game.moves.last().and_then(|m| m.winner), None);
+    let p = rollup.proposal(index).call().await.expect("p");
+    assert!(!p.lost);
+    assert!(!rollup.isValid(index).call().await.expect("valid"));
+}
