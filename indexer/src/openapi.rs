@@ -291,8 +291,9 @@ mod tests {
             driver::Divergence,
             query::{
                 AccountView, BatchDetail, BatchView, BlockDetail, BlockOrigin, BlockSummary,
-                Finality, FinalityHeads, GameMove, GameView, L1Ref, LogView, Page, ProposalStatus,
-                ProposalView, SearchHit, SkippedTx, TxDetail, TxSummary,
+                Finality, FinalityDetail, FinalityHeads, GameMove, GameView, Invalidation, L1Ref,
+                LogView, NextStage, Page, ProposalStatus, ProposalView, SearchHit, SkippedTx,
+                StageReached, TxDetail, TxSummary,
             },
             witness::{WitnessResponse, account_proof},
         },
@@ -526,6 +527,52 @@ mod tests {
         }
     }
 
+    /// A proposed block with an invalidated proposal behind it, or a finalized one.
+    fn finality_detail(finalized: bool) -> FinalityDetail {
+        let mut reached = vec![
+            StageReached {
+                stage: Finality::Safe,
+                at: Some(1_700_000_010),
+                l1_block: Some(12),
+                proposal: None,
+            },
+            StageReached {
+                stage: Finality::L1Finalized,
+                at: None,
+                l1_block: None,
+                proposal: None,
+            },
+            StageReached {
+                stage: Finality::Proposed,
+                at: Some(1_700_000_020),
+                l1_block: Some(14),
+                proposal: Some(3),
+            },
+        ];
+        if finalized {
+            reached.push(StageReached {
+                stage: Finality::Finalized,
+                at: Some(1_700_000_200),
+                l1_block: Some(60),
+                proposal: Some(3),
+            });
+        }
+        FinalityDetail {
+            stage: reached.last().expect("a stage").stage,
+            reached,
+            next: (!finalized).then_some(NextStage {
+                stage: Finality::Finalized,
+                expected_at: Some(1_700_000_140),
+            }),
+            invalidated: vec![Invalidation {
+                proposal: 2,
+                lost: true,
+                at: 1_700_000_015,
+                l1_block: 13,
+            }],
+        }
+    }
+
     /// Like `api::status`: one view while L1 answers, one while it does not.
     fn statuses() -> Vec<StatusResponse> {
         let divergence = Divergence {
@@ -651,6 +698,7 @@ mod tests {
                     reason: "undecodable".into(),
                 },
             ],
+            finality_detail: finality_detail(true),
         };
         valid("/blocks/7", &detail);
         valid(&format!("/blocks/{}", hash(1)), &detail);
@@ -669,6 +717,7 @@ mod tests {
                     topics: vec![hash(0x70), hash(0x71)],
                     data: Bytes::new(),
                 }],
+                finality_detail: finality_detail(deposit),
             };
             valid(&format!("/txs/{}", hash(0xaa)), &detail);
         }
@@ -901,6 +950,7 @@ mod tests {
             block: block(7, Finality::Safe, BlockOrigin::Batch),
             transactions: Vec::new(),
             skipped: Vec::new(),
+            finality_detail: finality_detail(false),
         });
         detail["surprise"] = json!(1);
         let e = invalid("/api/v1/blocks/7", 200, &detail);

@@ -30,7 +30,7 @@ pub struct ProposerConfig {
     /// Whether to call `finalize` on proposals whose window has passed.
     pub finalize: bool,
     /// A faulty proposer for demonstrations: every proposal whose index + 1 is a multiple of this
-    /// carries a wrong output root (0: always honest).
+    /// carries a wrong output root, unless its block was proposed wrongly before (0: always honest).
     pub faulty_every: u64,
 }
 
@@ -78,6 +78,8 @@ pub struct Proposer {
     rollup: RollupInstance<DynProvider>,
     config: ProposerConfig,
     settled: bool,
+    /// Blocks the faulty proposer has proposed a wrong root for.
+    faulted: std::collections::BTreeSet<u64>,
 }
 
 impl Proposer {
@@ -90,6 +92,7 @@ impl Proposer {
             rollup,
             config,
             settled: false,
+            faulted: Default::default(),
         }
     }
 
@@ -126,7 +129,11 @@ impl Proposer {
         let bond = Self::read(self.rollup.proposalBond().call()).await?;
         let mut root = block.output_root();
         let count = Self::read(self.rollup.proposalCount().call()).await?;
-        if self.config.faulty_every > 0 && (count + 1) % self.config.faulty_every == 0 {
+        // A block proposed wrongly once is proposed honestly after its proposal loses.
+        if self.config.faulty_every > 0
+            && (count + 1) % self.config.faulty_every == 0
+            && self.faulted.insert(target)
+        {
             root = alloy_primitives::keccak256(root);
             tracing::warn!(
                 index = count,

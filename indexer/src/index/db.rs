@@ -387,6 +387,21 @@ impl Db {
             .transpose()
     }
 
+    /// Records that L1's finalized head is `number`, if it is newer than any recorded, observed at
+    /// the timestamp of the newest L1 block the index holds.
+    pub async fn record_l1_finalized(&self, number: u64) -> DbResult<()> {
+        sqlx::query(
+            "INSERT INTO l1_finality (number, observed_at)
+             SELECT $1, (SELECT MAX(timestamp) FROM l1_blocks)
+             WHERE EXISTS (SELECT 1 FROM l1_blocks)
+             AND NOT EXISTS (SELECT 1 FROM l1_finality WHERE number >= $1)",
+        )
+        .bind(int(number))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The output root of derived L2 block `number`.
     pub async fn output_root(&self, number: u64) -> DbResult<Option<B256>> {
         let row = sqlx::query("SELECT output_root FROM blocks WHERE number = $1")

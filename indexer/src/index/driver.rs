@@ -342,6 +342,7 @@ impl Indexer {
     }
 
     async fn publish_finality(&mut self, l1_finalized: u64) -> Result<(), IndexError> {
+        self.shared.db.record_l1_finalized(l1_finalized).await?;
         let heads = query::finality_heads(&self.shared.db, l1_finalized).await?;
         if self.finality.as_ref() != Some(&heads) {
             self.shared.metrics.set_finality(&heads);

@@ -85,6 +85,219 @@ pub async fn finality_heads(db: &Db, l1_finalized: u64) -> DbResult<FinalityHead
     })
 }
 
+/// When one finality stage was reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageReached {
+    /// The stage.
+    pub stage: Finality,
+    /// When (an L1 timestamp, seconds): the L1 block of the batch (`safe`), of the proposal
+    /// (`proposed`) or of the finalization (`finalized`); for `l1-finalized`, the newest L1 block
+    /// the indexer held when it first saw L1 finalize the batch's block (null if it never saw it
+    /// happen, as for blocks finalized before it started).
+    pub at: Option<u64>,
+    /// The L1 block that brought the stage, where there is one.
+    pub l1_block: Option<u64>,
+    /// The proposal that brought `proposed` or `finalized`.
+    pub proposal: Option<u64>,
+}
+
+/// The stage a block waits for, and when it is expected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextStage {
+    /// The next stage.
+    pub stage: Finality,
+    /// Expected time (L1 timestamp): for `l1-finalized`, the batch's L1 block time plus L1's
+    /// current finality lag; for `finalized`, the end of the covering proposal's challenge window
+    /// (the earliest it can finalize; later if it is challenged). Null when it depends on nobody
+    /// but the proposer (`proposed`).
+    pub expected_at: Option<u64>,
+}
+
+/// A proposal that covered a block and was invalidated: the block went back to its stage before
+/// `proposed` until a valid proposal covers it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invalidation {
+    /// The invalidated proposal.
+    pub proposal: u64,
+    /// Whether it lost a game itself (else a proposal it built on did, or the arbiter timed out).
+    pub lost: bool,
+    /// When it was invalidated (L1 timestamp).
+    pub at: u64,
+    /// The L1 block of the invalidation.
+    pub l1_block: u64,
+}
+
+/// The finality of one L2 block: its stage, when each stage was reached, what comes next, and the
+/// proposals over it that were invalidated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinalityDetail {
+    /// The current stage.
+    pub stage: Finality,
+    /// Each stage reached, lowest first.
+    pub reached: Vec<StageReached>,
+    /// The next stage; null once finalized.
+    pub next: Option<NextStage>,
+    /// Invalidated proposals that covered the block, oldest first.
+    pub invalidated: Vec<Invalidation>,
+}
+
+/// The finality of derived block `number`, whose batch is in L1 block `l1_block`.
+pub async fn finality_detail(
+    db: &Db,
+    heads: &FinalityHeads,
+    number: u64,
+    l1_block: u64,
+) -> DbResult<FinalityDetail> {
+    let stage = heads.stage(number);
+    let one = |sql: String| async move { sqlx::query(&sql).fetch_optional(db.pool()).await };
+    let timestamp_of = |block: u64| async move {
+        Ok::<_, DbError>(
+            one(format!(
+                "SELECT timestamp FROM l1_blocks WHERE number = {}",
+                int(block)
+            ))
+            .await?
+            .map(|r| u(&r, "timestamp"))
+            .transpose()?,
+        )
+    };
+    let safe_at = timestamp_of(l1_block).await?;
+    let mut reached = vec![StageReached {
+        stage: Finality::Safe,
+        at: safe_at,
+        l1_block: Some(l1_block),
+        proposal: None,
+    }];
+    if number <= heads.l1_finalized {
+        let at = one(format!(
+            "SELECT MIN(observed_at) AS at FROM l1_finality WHERE number >= {}",
+            int(l1_block)
+        ))
+        .await?
+        .and_then(|r| r.try_get::<Option<i64>, _>("at").ok().flatten())
+        .map(|t| t as u64);
+        reached.push(StageReached {
+            stage: Finality::L1Finalized,
+            at,
+            l1_block: None,
+            proposal: None,
+        });
+    }
+    // The valid proposal covering the block: valid proposals form one chain, each covering the
+    // blocks after its parent's.
+    let covering = one(format!(
+        "SELECT p.idx, p.l1_block, p.deadline, b.timestamp FROM proposals p
+         JOIN l1_blocks b ON b.number = p.l1_block
+         WHERE p.parent_l2_block < {n} AND p.l2_block >= {n} AND {VALID_PROPOSAL}
+         ORDER BY p.idx LIMIT 1",
+        n = int(number)
+    ))
+    .await?;
+    let mut deadline = None;
+    if let Some(p) = &covering {
+        let index = u(p, "idx")?;
+        deadline = Some(u(p, "deadline")?);
+        reached.push(StageReached {
+            stage: Finality::Proposed,
+            at: Some(u(p, "timestamp")?),
+            l1_block: Some(u(p, "l1_block")?),
+            proposal: Some(index),
+        });
+        if let Some(e) = one(format!(
+            "SELECT e.l1_block, b.timestamp FROM rollup_events e
+             JOIN l1_blocks b ON b.number = e.l1_block
+             WHERE e.kind = 'finalized' AND e.proposal_idx = {}",
+            int(index)
+        ))
+        .await?
+        {
+            reached.push(StageReached {
+                stage: Finality::Finalized,
+                at: Some(u(&e, "timestamp")?),
+                l1_block: Some(u(&e, "l1_block")?),
+                proposal: Some(index),
+            });
+        }
+    }
+    let next = match stage {
+        Finality::Unsafe | Finality::Safe if number > heads.l1_finalized => Some(NextStage {
+            stage: Finality::L1Finalized,
+            expected_at: match (safe_at, l1_finality_lag(db).await?) {
+                (Some(at), Some(lag)) => Some(at + lag),
+                _ => None,
+            },
+        }),
+        Finality::Unsafe | Finality::Safe | Finality::L1Finalized => Some(NextStage {
+            stage: Finality::Proposed,
+            expected_at: None,
+        }),
+        Finality::Proposed => Some(NextStage {
+            stage: Finality::Finalized,
+            expected_at: deadline,
+        }),
+        Finality::Finalized => None,
+    };
+    // Proposals over the block that are no longer valid, with the invalidation that took them.
+    let mut invalidated = Vec::new();
+    for p in sqlx::query(&format!(
+        "SELECT p.idx, p.l1_block, p.log_index FROM proposals p
+         WHERE p.parent_l2_block < {n} AND p.l2_block >= {n} AND NOT ({VALID_PROPOSAL})
+         ORDER BY p.idx",
+        n = int(number)
+    ))
+    .fetch_all(db.pool())
+    .await?
+    {
+        let index = u(&p, "idx")?;
+        let Some(e) = one(format!(
+            "SELECT e.l1_block, b.timestamp FROM rollup_events e
+             JOIN l1_blocks b ON b.number = e.l1_block
+             WHERE e.kind = 'invalidated' AND e.proposal_idx <= {index}
+             AND (e.l1_block > {l1} OR (e.l1_block = {l1} AND e.log_index > {log}))
+             ORDER BY e.l1_block, e.log_index LIMIT 1",
+            index = int(index),
+            l1 = int(u(&p, "l1_block")?),
+            log = int(u(&p, "log_index")?),
+        ))
+        .await?
+        else {
+            continue;
+        };
+        let lost = one(format!(
+            "SELECT 1 AS x FROM rollup_events WHERE kind = 'resolved' AND proposal_idx = {}
+             AND data LIKE '%\"outcome\":\"challenger_wins\"%'",
+            int(index)
+        ))
+        .await?
+        .is_some();
+        invalidated.push(Invalidation {
+            proposal: index,
+            lost,
+            at: u(&e, "timestamp")?,
+            l1_block: u(&e, "l1_block")?,
+        });
+    }
+    Ok(FinalityDetail {
+        stage,
+        reached,
+        next,
+        invalidated,
+    })
+}
+
+/// How far L1's finalized head trailed its newest block when last seen, in seconds.
+async fn l1_finality_lag(db: &Db) -> DbResult<Option<u64>> {
+    let row = sqlx::query(
+        "SELECT f.observed_at, b.timestamp FROM l1_finality f
+         JOIN l1_blocks b ON b.number = f.number
+         ORDER BY f.number DESC LIMIT 1",
+    )
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| Ok(u(&r, "observed_at")?.saturating_sub(u(&r, "timestamp")?)))
+        .transpose()
+}
+
 /// A page of a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page<T> {
@@ -256,6 +469,8 @@ pub struct BlockDetail {
     pub transactions: Vec<TxSummary>,
     /// User transactions its batch carried that could not be applied.
     pub skipped: Vec<SkippedTx>,
+    /// Its finality: stage times, the next stage, invalidated proposals over it.
+    pub finality_detail: FinalityDetail,
 }
 
 /// A transaction a batch carried that was left out of its block.
@@ -327,10 +542,12 @@ pub async fn block(db: &Db, heads: &FinalityHeads, id: BlockId) -> DbResult<Opti
             reason: s(&r, "reason")?,
         });
     }
+    let finality_detail = finality_detail(db, heads, block.number, u(&row, "l1_block")?).await?;
     Ok(Some(BlockDetail {
         block,
         transactions,
         skipped,
+        finality_detail,
     }))
 }
 
@@ -424,6 +641,8 @@ pub struct TxDetail {
     pub raw: Bytes,
     /// Logs it emitted.
     pub logs: Vec<LogView>,
+    /// Its block's finality: stage times, the next stage, invalidated proposals over it.
+    pub finality_detail: FinalityDetail,
 }
 
 /// `GET /txs/{hash}`.
@@ -467,7 +686,10 @@ pub async fn transaction(db: &Db, heads: &FinalityHeads, hash: B256) -> DbResult
             data: r.try_get::<Vec<u8>, _>("data")?.into(),
         });
     }
+    let l1_block = u(&block, "l1_block")?;
+    let finality_detail = finality_detail(db, heads, tx.block_number, l1_block).await?;
     Ok(Some(TxDetail {
+        finality_detail,
         block_hash: h(&block, "hash")?,
         timestamp: u(&block, "timestamp")?,
         l1_block: u(&block, "l1_block")?,

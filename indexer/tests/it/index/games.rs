@@ -424,3 +424,86 @@ async fn timeouts_of_the_defender_the_challenger_and_the_arbiter_resolve_as_the_
     assert!(!p.lost);
     assert!(!rollup.isValid(index).call().await.expect("valid"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finality_advances_in_order_and_an_invalidated_proposals_blocks_go_back_to_safe() {
+    use indexer::index::query::{BlockDetail, Finality};
+    let x = IndexHarness::start_with(Backend::Sqlite, "finality", |c| {
+        c.proposer.faulty_every = 2;
+        c.challenge_window = 20;
+    })
+    .await;
+    let _challenger = spawn_challenger(&x, quick()).await;
+    // Proposal 1 (the second) is wrong; it covers the blocks after proposal 0's.
+    let block = super::super::sequencer::end_to_end::PROPOSAL_INTERVAL + 2;
+    let mut stages: Vec<Finality> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let detail = loop {
+        assert!(
+            Instant::now() < deadline,
+            "block {block} never finalized; stages seen {stages:?}"
+        );
+        let (status, body) = x.get(&format!("/blocks/{block}")).await;
+        if status == 200 {
+            let detail: BlockDetail = serde_json::from_value(body).expect("a block");
+            let f = &detail.finality_detail;
+            assert_eq!(f.stage, detail.block.finality, "one stage in both places");
+            if stages.last() != Some(&f.stage) {
+                stages.push(f.stage);
+            }
+            // Stages are listed lowest first, and times never go back along them.
+            let order: Vec<Finality> = f.reached.iter().map(|r| r.stage).collect();
+            let mut sorted = order.clone();
+            sorted.sort();
+            assert_eq!(order, sorted);
+            assert_eq!(order.last(), Some(&f.stage));
+            let times: Vec<u64> = f
+                .reached
+                .iter()
+                .filter(|r| r.stage != Finality::L1Finalized)
+                .filter_map(|r| r.at)
+                .collect();
+            assert!(times.windows(2).all(|w| w[0] <= w[1]), "{f:#?}");
+            match f.stage {
+                Finality::Proposed => {
+                    let next = f.next.as_ref().expect("a next stage");
+                    assert_eq!(next.stage, Finality::Finalized);
+                    let proposal = f.reached.last().and_then(|r| r.proposal).expect("proposal");
+                    let p = rollup(&x)
+                        .proposal(proposal)
+                        .call()
+                        .await
+                        .expect("proposal");
+                    assert_eq!(next.expected_at, Some(p.deadline));
+                }
+                Finality::Finalized => {
+                    assert_eq!(f.next, None);
+                    break detail;
+                }
+                _ => assert!(f.next.is_some()),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    // It was proposed (wrongly), went back below `proposed` when that proposal lost, and was
+    // proposed again and finalized.
+    let proposed_at = stages
+        .iter()
+        .position(|s| *s == Finality::Proposed)
+        .expect("proposed once");
+    assert!(
+        stages[proposed_at..]
+            .iter()
+            .any(|s| *s < Finality::Proposed),
+        "the invalidation took the block back below proposed: {stages:?}"
+    );
+    let f = &detail.finality_detail;
+    assert!(
+        f.invalidated.iter().any(|i| i.proposal == 1 && i.lost),
+        "{f:#?}"
+    );
+    let final_proposal = f.reached.last().and_then(|r| r.proposal).expect("proposal");
+    assert!(final_proposal > 1);
+    let p = rollup(&x).proposal(final_proposal).call().await.expect("p");
+    assert!(p.finalized && !p.lost);
+}
