@@ -150,18 +150,13 @@ pub async fn finality_detail(
 ) -> DbResult<FinalityDetail> {
     let stage = heads.stage(number);
     let one = |sql: String| async move { sqlx::query(&sql).fetch_optional(db.pool()).await };
-    let timestamp_of = |block: u64| async move {
-        Ok::<_, DbError>(
-            one(format!(
-                "SELECT timestamp FROM l1_blocks WHERE number = {}",
-                int(block)
-            ))
-            .await?
-            .map(|r| u(&r, "timestamp"))
-            .transpose()?,
-        )
-    };
-    let safe_at = timestamp_of(l1_block).await?;
+    let safe_at = one(format!(
+        "SELECT timestamp FROM l1_blocks WHERE number = {}",
+        int(l1_block)
+    ))
+    .await?
+    .map(|r| u(&r, "timestamp"))
+    .transpose()?;
     let mut reached = vec![StageReached {
         stage: Finality::Safe,
         at: safe_at,
