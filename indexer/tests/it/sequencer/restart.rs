@@ -27,7 +27,7 @@ use super::{
 
 const INTERVAL: u64 = 3;
 
-struct Process(Child);
+pub(crate) struct Process(pub(crate) Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
@@ -36,7 +36,15 @@ impl Drop for Process {
     }
 }
 
-fn spawn(l1: &str, data: &Path, dist: &Path, rpc: SocketAddr) -> Process {
+/// `indexer devnet` over the L1 at `l1`, without the demonstration's traffic; `extra` are more
+/// arguments.
+pub(crate) fn spawn_with(
+    l1: &str,
+    data: &Path,
+    dist: &Path,
+    rpc: SocketAddr,
+    extra: &[&str],
+) -> Process {
     let child = Command::new(env!("CARGO_BIN_EXE_indexer"))
         .args(["devnet", "--l1-rpc", l1, "--http-addr", "127.0.0.1:0"])
         .args([
@@ -45,7 +53,8 @@ fn spawn(l1: &str, data: &Path, dist: &Path, rpc: SocketAddr) -> Process {
             "--proposal-interval",
             &INTERVAL.to_string(),
         ])
-        .args(["--batch-max-age", "2"])
+        .args(["--batch-max-age", "2", "--no-traffic"])
+        .args(extra)
         .arg("--dist")
         .arg(dist)
         .arg("--data-dir")
@@ -56,6 +65,10 @@ fn spawn(l1: &str, data: &Path, dist: &Path, rpc: SocketAddr) -> Process {
         .spawn()
         .expect("spawn indexer");
     Process(child)
+}
+
+fn spawn(l1: &str, data: &Path, dist: &Path, rpc: SocketAddr) -> Process {
+    spawn_with(l1, data, dist, rpc, &["--faulty-every", "0"])
 }
 
 /// The process's log, appended to `data/../indexer.log` (kept with the test's temp folder).
@@ -71,7 +84,7 @@ fn log_file(data: &Path) -> Stdio {
     }
 }
 
-async fn wait_rpc(l2: &DynProvider) {
+pub(crate) async fn wait_rpc(l2: &DynProvider) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while l2.get_chain_id().await.is_err() {
         assert!(Instant::now() < deadline, "the L2 RPC never answered");
@@ -220,4 +233,76 @@ async fn sigkill_and_restart_lose_nothing_and_post_nothing_twice() {
         previous = *l2_block;
     }
     drop(process);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_game_finishes_the_game_after_restart_and_wins() {
+    use contracts::{Outcome, Rollup};
+    let anvil = start_anvil().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().to_path_buf();
+    std::fs::write(root.join("index.html"), "<html>explorer</html>").expect("index.html");
+    let data = root.join("data");
+    let rpc = free_loopback_addr().expect("port");
+    let l1 = ProviderBuilder::new()
+        .connect_http(anvil.url().parse().expect("url"))
+        .erased();
+    let l2 = ProviderBuilder::new()
+        .connect_http(format!("http://{rpc}").parse().expect("url"))
+        .erased();
+    // The second proposal is wrong.
+    let faulty = ["--faulty-every", "2"];
+    let mut process = spawn_with(anvil.url(), &data, &root, rpc, &faulty);
+    wait_rpc(&l2).await;
+    let genesis: RollupGenesis = serde_json::from_str(
+        &std::fs::read_to_string(data.join("rollup/rollup.json")).expect("rollup.json"),
+    )
+    .expect("genesis record");
+    let rollup = Rollup::new(genesis.rollup, l1.clone());
+
+    // Kill the server once the game on the wrong proposal has started and seen a move.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let game = loop {
+        assert!(Instant::now() < deadline, "no game got under way");
+        if rollup.gameCount().call().await.expect("gameCount") > 0 {
+            let game = rollup.game(0).call().await.expect("game");
+            // The defender has moved: the challenger's answer (or the arbiter's) is awaited.
+            if game.outcome == 0 && game.turn != 0 {
+                break game;
+            }
+            assert_eq!(game.outcome, 0, "the game ended before the kill: {game:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // SAFETY: plain syscall on our own child's pid.
+    unsafe { libc::kill(process.0.id() as libc::pid_t, libc::SIGKILL) };
+    let _ = process.0.wait();
+    let at_kill = rollup.game(0).call().await.expect("game");
+    assert_eq!(at_kill.outcome, 0, "the game is open when the server dies");
+
+    process = spawn_with(anvil.url(), &data, &root, rpc, &faulty);
+    wait_rpc(&l2).await;
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let end = loop {
+        let game = rollup.game(0).call().await.expect("game");
+        if game.outcome != 0 {
+            break game;
+        }
+        assert!(Instant::now() < deadline, "the game never ended: {game:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    drop(process);
+    assert_eq!(game.challenger, dev_signer(2).address());
+    assert_eq!(
+        Outcome::try_from(end.outcome),
+        Ok(Outcome::ChallengerWins),
+        "{end:?}"
+    );
+    assert_eq!(
+        end.disputedBlock,
+        end.agreedBlock + 1,
+        "played to a single block: {end:?}"
+    );
+    let proposal = rollup.proposal(end.proposalIndex).call().await.expect("p");
+    assert!(proposal.lost);
 }
