@@ -482,6 +482,7 @@ mod tests {
             deadline: 1_700_000_900,
             outcome: if open { "open" } else { "challenger_wins" }.into(),
             resolution: (!open).then(|| "defender_timed_out".into()),
+            adjudication: "trusted_arbiter".into(),
             moves: vec![
                 GameMove {
                     kind: "defended".into(),

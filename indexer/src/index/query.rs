@@ -1062,9 +1062,15 @@ pub struct GameView {
     pub outcome: String,
     /// How it ended.
     pub resolution: Option<String>,
+    /// Who decides the single-block step: `trusted_arbiter`, the contract's arbiter address,
+    /// trusted in this first version (no proof is checked on L1). A trust assumption, shown as such.
+    pub adjudication: String,
     /// Every move, in order.
     pub moves: Vec<GameMove>,
 }
+
+/// [`GameView::adjudication`] of every game: this version's trusted arbiter.
+pub const TRUSTED_ARBITER: &str = "trusted_arbiter";
 
 /// `GET /games`.
 pub async fn games(db: &Db, cursor: Option<u64>, limit: usize) -> DbResult<Page<GameView>> {
@@ -1105,6 +1111,7 @@ pub async fn game(db: &Db, id: u64) -> DbResult<Option<GameView>> {
         deadline: u(&row, "deadline")?,
         outcome: "open".into(),
         resolution: None,
+        adjudication: TRUSTED_ARBITER.into(),
         moves: Vec::new(),
     };
     let mut step = GameMove {

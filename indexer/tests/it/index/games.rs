@@ -177,6 +177,10 @@ async fn wrong_proposals_are_challenged_and_lose_with_the_proposals_built_on_the
         assert!(lost.contains(&game.proposal_index), "{game:#?}");
         assert_eq!(game.outcome, "challenger_wins", "{game:#?}");
         assert_eq!(game.resolution.as_deref(), Some("adjudicated"));
+        assert_eq!(
+            game.adjudication, "trusted_arbiter",
+            "labelled as a trust assumption"
+        );
         let moves = &game.moves;
         assert_eq!(moves[0].kind, "started");
         assert_eq!(moves[0].mover, Some(challenger));
