@@ -624,12 +624,15 @@ impl Sequencer {
         Ok(block)
     }
 
-    /// Builds a block every block time, on the wall clock, until the task is dropped.
+    /// Builds a block every block time until the task is dropped. The clock is the later of the
+    /// wall clock and L1's (the timestamp of L1's head, last read): when L1's time jumps
+    /// ahead (anvil time travel), blocks are built back to back until L2 time catches up, so that
+    /// L2 can take L1's new blocks as origins before the sequencing window closes on the old one.
     pub async fn run(self: Arc<Self>, origins: OriginSource) -> Result<(), SequencerError> {
         loop {
             let head = self.head();
             let timestamp = head.header.timestamp + self.genesis.config.block_time;
-            let now_ms = unix_now_ms();
+            let now_ms = unix_now_ms().max(origins.l1_clock_ms());
             let due_ms = timestamp.saturating_mul(1000);
             if due_ms > now_ms {
                 tokio::time::sleep(Duration::from_millis((due_ms - now_ms).min(60_000))).await;

@@ -1,6 +1,12 @@
 //! Choosing each block's L1 origin, and reading that L1 block's deposits from the Rollup contract.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use alloy::{
     eips::BlockNumberOrTag,
@@ -61,6 +67,15 @@ impl OriginSource {
             Self::L1(l1) => l1.next(parent_origin, timestamp).await,
         }
     }
+
+    /// The latest L1 time seen (the timestamp of L1's head when an origin was last looked for), in
+    /// milliseconds; 0 before any was read or without L1.
+    pub fn l1_clock_ms(&self) -> u64 {
+        match self {
+            Self::Fixed => 0,
+            Self::L1(l1) => l1.seen.load(Ordering::Relaxed).saturating_mul(1000),
+        }
+    }
 }
 
 /// Reads L1 origins and their deposits.
@@ -69,6 +84,8 @@ pub struct L1Origins {
     provider: DynProvider,
     rollup: Address,
     confirmations: u64,
+    /// The newest L1 head timestamp seen: L1's clock, as far as the sequencer knows.
+    seen: Arc<AtomicU64>,
 }
 
 impl L1Origins {
@@ -78,6 +95,7 @@ impl L1Origins {
             provider,
             rollup,
             confirmations,
+            seen: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -88,8 +106,12 @@ impl L1Origins {
         timestamp: u64,
     ) -> Result<Option<L1Origin>, OriginError> {
         let candidate = parent_origin + 1;
-        let head = l1_call(self.provider.get_block_number()).await?;
-        if candidate + self.confirmations > head {
+        let head = l1_call(self.provider.get_block_by_number(BlockNumberOrTag::Latest))
+            .await?
+            .ok_or_else(|| OriginError::Invalid("L1 has no latest block".into()))?;
+        self.seen
+            .fetch_max(head.header.timestamp, Ordering::Relaxed);
+        if candidate + self.confirmations > head.header.number {
             return Ok(None);
         }
         let origin = self.origin(candidate).await?;

@@ -565,3 +565,145 @@ async fn finality_advances_in_order_and_an_invalidated_proposals_blocks_go_back_
     let p = rollup(&x).proposal(final_proposal).call().await.expect("p");
     assert!(p.finalized && !p.lost);
 }
+
+/// Polls `/blocks/{block}` until its finality has reached `stage`, passing every reading to
+/// `observe`.
+async fn until_reached(
+    x: &IndexHarness,
+    block: u64,
+    stage: indexer::index::query::Finality,
+    observe: &mut impl FnMut(&indexer::index::query::BlockDetail),
+) -> indexer::index::query::BlockDetail {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "block {block} never reached {stage:?}"
+        );
+        let (status, body) = x.get(&format!("/blocks/{block}")).await;
+        if status == 200 {
+            let detail: indexer::index::query::BlockDetail =
+                serde_json::from_value(body).expect("a block");
+            observe(&detail);
+            if detail
+                .finality_detail
+                .reached
+                .iter()
+                .any(|r| r.stage == stage)
+            {
+                return detail;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finality_stages_advance_in_order_with_anvil_time_travel() {
+    use indexer::index::query::{BlockDetail, Finality};
+    let x = IndexHarness::start(Backend::Sqlite, "timetravel").await;
+    let block = super::super::sequencer::end_to_end::PROPOSAL_INTERVAL;
+    let l1 = &x.h.l1;
+    let mut stages: Vec<Finality> = Vec::new();
+    let mut observe = |detail: &BlockDetail| {
+        let f = &detail.finality_detail;
+        if stages.last() != Some(&f.stage) {
+            stages.push(f.stage);
+        }
+        let order: Vec<Finality> = f.reached.iter().map(|r| r.stage).collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(
+            order, sorted,
+            "stages reached are listed once each, lowest first"
+        );
+        assert!(
+            f.invalidated.is_empty(),
+            "an honest devnet invalidates nothing"
+        );
+    };
+
+    // Safe, then proposed (the proposer covers it soon after its batch lands).
+    let detail = until_reached(&x, block, Finality::Proposed, &mut observe).await;
+    let f = &detail.finality_detail;
+    assert_eq!(f.reached[0].stage, Finality::Safe);
+    let proposed = f
+        .reached
+        .iter()
+        .find(|r| r.stage == Finality::Proposed)
+        .expect("proposed");
+    let proposal = proposed.proposal.expect("the covering proposal");
+    let p = rollup(&x)
+        .proposal(proposal)
+        .call()
+        .await
+        .expect("proposal");
+    if f.stage == Finality::Proposed {
+        let next = f.next.as_ref().expect("next");
+        assert_eq!(
+            (next.stage, next.expected_at),
+            (Finality::Finalized, Some(p.deadline))
+        );
+    }
+
+    // L1 finality: anvil finalizes 64 blocks behind its head; mine past that, ten blocks at a
+    // time with pauses for the batcher (mined at once, the 64-block sequencing window would close
+    // on blocks not yet batched, and derivation would rightly replace them with empty ones).
+    for _ in 0..7 {
+        let _: serde_json::Value = l1
+            .raw_request("anvil_mine".into(), (10u64, 1u64))
+            .await
+            .expect("anvil_mine");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    until_reached(&x, block, Finality::L1Finalized, &mut observe).await;
+
+    // The challenge window: jump past the proposal's deadline; the proposer finalizes it.
+    let now = l1
+        .get_block_by_number(Default::default())
+        .await
+        .expect("L1")
+        .expect("head")
+        .header
+        .timestamp;
+    let _: serde_json::Value = l1
+        .raw_request(
+            "evm_increaseTime".into(),
+            (p.deadline.saturating_sub(now) + 1,),
+        )
+        .await
+        .expect("evm_increaseTime");
+    let _: serde_json::Value = l1
+        .raw_request("evm_mine".into(), ())
+        .await
+        .expect("evm_mine");
+    let detail = until_reached(&x, block, Finality::Finalized, &mut observe).await;
+    let f = &detail.finality_detail;
+    assert_eq!(f.stage, Finality::Finalized);
+    assert_eq!(f.next, None);
+    let reached: Vec<Finality> = f.reached.iter().map(|r| r.stage).collect();
+    assert_eq!(
+        reached,
+        [
+            Finality::Safe,
+            Finality::L1Finalized,
+            Finality::Proposed,
+            Finality::Finalized
+        ]
+    );
+    let finalized = f.reached.last().expect("finalized");
+    assert_eq!(finalized.proposal, Some(proposal));
+    assert!(
+        finalized.at.expect("time") >= p.deadline,
+        "not before the window closed"
+    );
+    // The current stage only ever went up.
+    let mut sorted = stages.clone();
+    sorted.sort();
+    assert_eq!(stages, sorted, "stages seen: {stages:?}");
+    // The jumps in L1 time left the devnet whole: the sequencer kept up, derivation agrees.
+    let head = x.h.devnet.sequencer.safe_number();
+    x.wait_safe(head, Duration::from_secs(120)).await;
+    super::assert_consistent(x.shared(), &x.h.devnet.sequencer).await;
+}
