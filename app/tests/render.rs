@@ -3,7 +3,7 @@
 
 use app::{
     L1Panel,
-    api::{L1Status, Status},
+    api::{IndexProgress, L1Status, L2Status, Status},
 };
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -32,15 +32,34 @@ fn text_of(root: &web_sys::HtmlElement, id: &str) -> Option<String> {
         .and_then(|e| e.text_content())
 }
 
-fn reachable(head: u64) -> Option<Result<Status, String>> {
-    Some(Ok(Status {
-        l1: L1Status {
-            reachable: true,
-            chain_id: Some(31337),
-            head: Some(head),
+/// A status with this L1 and an empty L2.
+fn status_with(l1: L1Status) -> Status {
+    Status {
+        l1,
+        l2: L2Status {
+            chain_id: 42069,
+            unsafe_head: Some(0),
+            safe: 0,
+            l1_finalized: 0,
+            proposed: 0,
+            finalized: 0,
+        },
+        index: IndexProgress {
+            derived_l1_block: 0,
+            sync_lag: 0,
             error: None,
         },
-    }))
+    }
+}
+
+fn reachable(head: u64) -> Option<Result<Status, String>> {
+    Some(Ok(status_with(L1Status {
+        reachable: true,
+        chain_id: Some(31337),
+        head: Some(head),
+        finalized: None,
+        error: None,
+    })))
 }
 
 #[wasm_bindgen_test]
@@ -60,14 +79,13 @@ async fn l1_panel_shows_chain_id_and_follows_the_head() {
 #[wasm_bindgen_test]
 async fn l1_panel_explains_an_unreachable_l1() {
     let root = container();
-    let status = RwSignal::new(Some(Ok(Status {
-        l1: L1Status {
-            reachable: false,
-            chain_id: None,
-            head: None,
-            error: Some("connection refused".into()),
-        },
-    })));
+    let status = RwSignal::new(Some(Ok(status_with(L1Status {
+        reachable: false,
+        chain_id: None,
+        head: None,
+        finalized: None,
+        error: Some("connection refused".into()),
+    }))));
     let _mounted =
         leptos::mount::mount_to(root.clone(), move || view! { <L1Panel status=status/> });
     let text = root.text_content().unwrap_or_default();
@@ -85,7 +103,10 @@ async fn l1_panel_explains_an_unreachable_l1() {
 
 #[wasm_bindgen_test]
 fn status_json_from_the_server_parses() {
-    let json = r#"{"l1":{"reachable":true,"chain_id":31337,"head":12}}"#;
+    let json = r#"{"l1":{"reachable":true,"chain_id":31337,"head":12,"finalized":1},
+        "l2":{"chain_id":42069,"unsafe_head":9,"safe":8,"l1_finalized":2,"proposed":4,"finalized":0},
+        "index":{"derived_l1_block":12,"sync_lag":0,"reorgs":0,"divergence":null,"error":null},
+        "rollup":{}}"#;
     let status: Status = serde_json::from_str(json).expect("valid status JSON");
     assert_eq!(status.l1.head, Some(12));
 }

@@ -1,3 +1,44 @@
-//! One module per page.
+//! The pages, one file each.
 
+pub mod account;
+pub mod batches;
+pub mod blocks;
+pub mod games;
 pub mod overview;
+pub mod proposals;
+pub mod search;
+pub mod tx;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// The route parameter `name` of the current page, as a signal.
+pub(crate) fn param(name: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.read().get(name).unwrap_or_default()
+}
+
+/// The query parameter `name` of the current page, as a signal.
+pub(crate) fn query(
+    name: &'static str,
+) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static {
+    let query = use_query_map();
+    move || query.read().get(name)
+}
+
+/// A link to the next page of a list, when there is one.
+#[component]
+pub(crate) fn NextPage(
+    /// The list's path in the app (`/blocks`).
+    base: &'static str,
+    /// The API's cursor for the next page.
+    cursor: Option<String>,
+) -> impl IntoView {
+    cursor.map(|c| {
+        view! {
+            <p class="pager">
+                <leptos_router::components::A href=format!("{base}?cursor={c}")>"Older →"</leptos_router::components::A>
+            </p>
+        }
+    })
+}

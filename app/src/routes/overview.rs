@@ -4,7 +4,14 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::api::{self, Status};
+use leptos_router::components::A;
+
+use crate::{
+    api::{self, Batch, Block, Game, Page, Status},
+    components::{Loaded, Stage},
+    live::use_live,
+    routes::{batches::BatchTable, blocks::BlockTable, games::GameTable},
+};
 
 /// How often the page re-reads the status.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -23,11 +30,65 @@ pub fn Overview() -> impl IntoView {
             gloo_timers::future::sleep(POLL_INTERVAL).await;
         }
     });
+    let live = use_live();
+    let blocks = LocalResource::new(move || {
+        live.tick.track();
+        async move { api::get::<Page<Block>>("/blocks?limit=8").await }
+    });
+    let batches = LocalResource::new(move || {
+        live.tick.track();
+        async move { api::get::<Page<Batch>>("/batches?limit=5").await }
+    });
+    let games = LocalResource::new(move || {
+        live.tick.track();
+        async move { api::get::<Page<Game>>("/games?limit=5").await }
+    });
     view! {
         <section class="overview">
             <h1>"Overview"</h1>
-            <L1Panel status=status/>
+            <div class="cards">
+                <L1Panel status=status/>
+                <HeadsPanel status=status/>
+            </div>
+            <h2>"Latest blocks"</h2>
+            <Loaded resource=blocks render={|page: Page<Block>| view! { <BlockTable blocks=page.items/> }}/>
+            <h2>"Latest batches"</h2>
+            <Loaded resource=batches render={|page: Page<Batch>| view! { <BatchTable batches=page.items/> }}/>
+            <h2>"Dispute games"</h2>
+            <Loaded resource=games render={|page: Page<Game>| view! { <GameTable games=page.items/> }}/>
         </section>
+    }
+}
+
+/// The L2 heads at each finality stage.
+#[component]
+pub fn HeadsPanel(
+    /// The latest status read, `None` while the first read is under way.
+    #[prop(into)]
+    status: Signal<Option<Result<Status, String>>>,
+) -> impl IntoView {
+    move || {
+        status.get().and_then(Result::ok).map(|s| {
+            let heads = [
+                ("unsafe", s.l2.unsafe_head),
+                ("safe", Some(s.l2.safe)),
+                ("l1-finalized", Some(s.l2.l1_finalized)),
+                ("proposed", Some(s.l2.proposed)),
+                ("finalized", Some(s.l2.finalized)),
+            ];
+            view! {
+                <div class="card heads">
+                    <h2>"L2 heads"</h2>
+                    <dl>
+                        {heads.into_iter().filter_map(|(stage, head)| head.map(|h| view! {
+                            <dt><Stage stage=stage/></dt>
+                            <dd id=format!("head-{stage}")><A href=format!("/blocks/{h}")>{h}</A></dd>
+                        })).collect_view()}
+                    </dl>
+                    {s.index.error.map(|e| view! { <p class="error">{format!("Indexer: {e}")}</p> })}
+                </div>
+            }
+        })
     }
 }
 

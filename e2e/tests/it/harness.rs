@@ -10,9 +10,11 @@ use fantoccini::{Client, ClientBuilder, wd::Capabilities};
 use indexer::{
     anvil::{Anvil, AnvilConfig, find_anvil, free_loopback_addr},
     api::ApiState,
+    challenger::{Challenger, ChallengerConfig, ChallengerKeys},
     devnet, index,
     l1::L1Client,
     server,
+    traffic::Traffic,
 };
 use tokio::{process::Child, sync::oneshot};
 
@@ -33,6 +35,7 @@ pub(crate) fn artifacts_dir() -> PathBuf {
 
 /// anvil, the rollup's roles, the indexer and the explorer server, in process on free loopback ports.
 pub(crate) struct Devnet {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
     _index: index::RunningIndex,
     _roles: devnet::Devnet,
     _data: tempfile::TempDir,
@@ -44,6 +47,13 @@ pub(crate) struct Devnet {
 
 impl Devnet {
     pub(crate) async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// With `demo`, as `cargo xtask run` runs it: a faulty proposer (every second proposal wrong),
+    /// the challenger with the defender and the arbiter, and the traffic generator; proposals every
+    /// 4 blocks and batches every 2 s, so that a game is played within a minute.
+    pub(crate) async fn start_with(demo: bool) -> Self {
         let dist = std::env::var_os("EXPLORER_DIST")
             .map_or_else(|| workspace_root().join("dist"), PathBuf::from);
         server::check_dist(&dist)
@@ -69,6 +79,12 @@ impl Devnet {
         let data = tempfile::tempdir().expect("a temporary folder");
         let mut config = devnet::DevnetConfig::new(anvil.url(), data.path().join("rollup"));
         config.rpc.addr = free_loopback_addr().expect("a free port");
+        if demo {
+            config.proposer.interval = 4;
+            config.proposer.faulty_every = 2;
+            config.batcher.max_age = Duration::from_secs(2);
+            config.origin_confirmations = 1;
+        }
         let roles = devnet::start(config)
             .await
             .expect("the rollup's roles start");
@@ -82,6 +98,30 @@ impl Devnet {
         )
         .await
         .expect("the indexer starts");
+        let mut tasks = Vec::new();
+        if demo {
+            use alloy::providers::{Provider as _, ProviderBuilder};
+            let provider = ProviderBuilder::new()
+                .connect_http(anvil.url().parse().expect("url"))
+                .erased();
+            let keys = ChallengerKeys::devnet(&provider, &Default::default())
+                .await
+                .expect("challenger keys");
+            let challenger = Challenger::new(
+                index.shared.clone(),
+                provider,
+                keys,
+                ChallengerConfig::default(),
+            );
+            tasks.push(tokio::spawn(challenger.run()));
+            let mut traffic = Traffic::new(
+                roles.rpc_url(),
+                anvil.url().to_owned(),
+                roles.genesis.rollup,
+            );
+            traffic.interval = Duration::from_millis(700);
+            tasks.push(tokio::spawn(traffic.run()));
+        }
         let router = server::router(
             ApiState {
                 l1: l1.clone(),
@@ -94,6 +134,7 @@ impl Devnet {
             let _ = stopped.await;
         }));
         Self {
+            tasks,
             _index: index,
             _roles: roles,
             _data: data,
@@ -107,6 +148,9 @@ impl Devnet {
 
 impl Drop for Devnet {
     fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -1,0 +1,117 @@
+//! Batches: the list and one batch.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::{NextPage, param, query};
+use crate::{
+    api::{self, Batch, Block, Page},
+    components::{Empty, Hex, Loaded, Stage},
+    live::use_live,
+    routes::blocks::BlockTable,
+};
+
+/// `GET /batches/{index}`: a batch and the blocks it made safe.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct BatchDetail {
+    /// The batch.
+    #[serde(flatten)]
+    pub batch: Batch,
+    /// Its blocks.
+    pub blocks: Vec<Block>,
+}
+
+/// `/batches`.
+#[component]
+pub fn BatchesPage() -> impl IntoView {
+    let live = use_live();
+    let cursor = query("cursor");
+    let batches = LocalResource::new(move || {
+        live.tick.track();
+        let path = match cursor() {
+            Some(c) => format!("/batches?cursor={c}"),
+            None => "/batches".to_owned(),
+        };
+        async move { api::get::<Page<Batch>>(&path).await }
+    });
+    view! {
+        <section>
+            <h1>"Batches"</h1>
+            <Loaded resource=batches render={|page: Page<Batch>| view! {
+                <BatchTable batches=page.items/>
+                <NextPage base="/batches" cursor=page.next_cursor/>
+            }}/>
+        </section>
+    }
+}
+
+/// A table of batches.
+#[component]
+pub fn BatchTable(
+    /// The batches, newest first.
+    batches: Vec<Batch>,
+) -> impl IntoView {
+    if batches.is_empty() {
+        return view! { <Empty what="batches"/> }.into_any();
+    }
+    view! {
+        <table class="list batches">
+            <thead><tr><th>"Batch"</th><th>"L1 block"</th><th>"L2 blocks"</th><th>"Size"</th><th>"Status"</th><th>"Stage"</th></tr></thead>
+            <tbody>
+                {batches.into_iter().map(|b| view! {
+                    <tr>
+                        <td><A href=format!("/batches/{}", b.index)>{format!("#{}", b.index)}</A></td>
+                        <td>{b.l1_block}</td>
+                        <td>{blocks(&b)}</td>
+                        <td>{format!("{} B", b.size)}</td>
+                        <td class=format!("status-{}", b.status)>{b.status.clone()}</td>
+                        <td>{b.finality.map(|f| view! { <Stage stage=f/> })}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+fn blocks(b: &Batch) -> String {
+    match (b.first_block, b.last_block) {
+        (Some(first), Some(last)) if first == last => format!("{first}"),
+        (Some(first), Some(last)) => format!("{first}–{last}"),
+        _ => "—".to_owned(),
+    }
+}
+
+/// `/batches/{index}`.
+#[component]
+pub fn BatchPage() -> impl IntoView {
+    let live = use_live();
+    let index = param("index");
+    let batch = LocalResource::new(move || {
+        live.tick.track();
+        let index = index();
+        async move { api::get::<BatchDetail>(&format!("/batches/{index}")).await }
+    });
+    view! {
+        <section>
+            <Loaded resource=batch render={|d: BatchDetail| {
+                let b = d.batch;
+                let range = blocks(&b);
+                view! {
+                    <h1>{format!("Batch #{}", b.index)}</h1>
+                    <dl class="fields">
+                        <dt>"Status"</dt><dd id="batch-status" class=format!("status-{}", b.status)>{b.status.clone()}</dd>
+                        {b.reason.map(|r| view! { <dt>"Why dropped"</dt><dd>{r}</dd> })}
+                        <dt>"L1 block"</dt><dd>{b.l1_block}</dd>
+                        <dt>"L1 transaction"</dt><dd><Hex value=b.l1_tx_hash/></dd>
+                        <dt>"Data hash"</dt><dd><Hex value=b.data_hash/></dd>
+                        <dt>"Size"</dt><dd>{format!("{} bytes (compressed)", b.size)}</dd>
+                        <dt>"L2 blocks"</dt><dd>{range}</dd>
+                    </dl>
+                    <h2>"Blocks"</h2>
+                    <BlockTable blocks=d.blocks/>
+                }
+            }}/>
+        </section>
+    }
+}

@@ -1,0 +1,175 @@
+//! Dispute games: the list, and one game drawn as the bisection it was.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::{NextPage, param, query};
+use crate::{
+    api::{self, Game, GameMove, Page},
+    components::{Empty, Hex, Loaded, eth, relative},
+    live::use_live,
+};
+
+/// `/games`.
+#[component]
+pub fn GamesPage() -> impl IntoView {
+    let live = use_live();
+    let cursor = query("cursor");
+    let games = LocalResource::new(move || {
+        live.tick.track();
+        let path = match cursor() {
+            Some(c) => format!("/games?cursor={c}"),
+            None => "/games".to_owned(),
+        };
+        async move { api::get::<Page<Game>>(&path).await }
+    });
+    view! {
+        <section>
+            <h1>"Dispute games"</h1>
+            <Loaded resource=games render={|page: Page<Game>| view! {
+                <GameTable games=page.items/>
+                <NextPage base="/games" cursor=page.next_cursor/>
+            }}/>
+        </section>
+    }
+}
+
+/// A table of games.
+#[component]
+pub fn GameTable(
+    /// The games, newest first.
+    games: Vec<Game>,
+) -> impl IntoView {
+    if games.is_empty() {
+        return view! { <Empty what="games"/> }.into_any();
+    }
+    view! {
+        <table class="list games">
+            <thead><tr><th>"Game"</th><th>"Proposal"</th><th>"Range"</th><th>"Outcome"</th></tr></thead>
+            <tbody>
+                {games.into_iter().map(|g| view! {
+                    <tr>
+                        <td><A href=format!("/games/{}", g.id)>{format!("#{}", g.id)}</A></td>
+                        <td><A href=format!("/proposals/{}", g.proposal_index)>{format!("#{}", g.proposal_index)}</A></td>
+                        <td>{format!("({}, {}]", g.agreed_block, g.disputed_block)}</td>
+                        <td>{outcome(&g)}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+fn outcome(g: &Game) -> String {
+    match g.outcome.as_str() {
+        "open" => format!("open: {}'s move", g.turn),
+        "proposer_wins" => "proposer wins".to_owned(),
+        "challenger_wins" => "challenger wins".to_owned(),
+        "no_decision" => "no decision".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// What a step of the game did, in words.
+fn step(m: &GameMove) -> String {
+    match m.kind.as_str() {
+        "started" => format!(
+            "challenge: blocks ({}, {}] in dispute",
+            m.agreed_block, m.disputed_block
+        ),
+        "defended" => format!(
+            "the proposer posts its root for block {}",
+            m.mid_block.unwrap_or_default()
+        ),
+        "responded" => format!(
+            "the challenger {} with that root; dispute now ({}, {}]",
+            if m.agree == Some(true) {
+                "agrees"
+            } else {
+                "disagrees"
+            },
+            m.agreed_block,
+            m.disputed_block
+        ),
+        "adjudicated" => format!(
+            "the arbiter re-executed block {} and found the proposer {}",
+            m.disputed_block,
+            if m.proposer_wins == Some(true) {
+                "right"
+            } else {
+                "wrong"
+            }
+        ),
+        "resolved" => format!(
+            "over: {} ({})",
+            m.outcome.clone().unwrap_or_default().replace('_', " "),
+            m.resolution.clone().unwrap_or_default().replace('_', " ")
+        ),
+        other => other.to_owned(),
+    }
+}
+
+/// `/games/{id}`: the bisection as a timeline of ranges and moves.
+#[component]
+pub fn GamePage() -> impl IntoView {
+    let live = use_live();
+    let id = param("id");
+    let game = LocalResource::new(move || {
+        live.tick.track();
+        let id = id();
+        async move { api::get::<Game>(&format!("/games/{id}")).await }
+    });
+    view! {
+        <section>
+            <Loaded resource=game render={|g: Game| {
+                let start = g.moves.first().map_or(g.agreed_block, |m| m.agreed_block);
+                let end = g.moves.first().map_or(g.disputed_block, |m| m.disputed_block);
+                let span = (end - start).max(1) as f64;
+                let open = g.outcome == "open";
+                let count = g.moves.len();
+                let winner = g.moves.last().and_then(|m| m.winner.clone().map(|w| (w, m.payout.clone().unwrap_or_default())));
+                view! {
+                    <h1>{format!("Game #{}", g.id)}</h1>
+                    <dl class="fields">
+                        <dt>"Proposal"</dt><dd><A href=format!("/proposals/{}", g.proposal_index)>{format!("#{}", g.proposal_index)}</A></dd>
+                        <dt>"Outcome"</dt><dd id="game-outcome">{outcome(&g)}</dd>
+                        {(g.outcome == "open").then(|| view! { <dt>"Deadline"</dt><dd>{relative(g.deadline)}</dd> })}
+                        {winner.map(|(w, payout)| view! { <dt>"Winner"</dt><dd id="game-winner"><Hex value=w/>{format!(" paid {}", eth(&payout))}</dd> })}
+                        <dt>"Challenger"</dt><dd><Hex value=g.challenger.clone() href=format!("/accounts/{}", g.challenger)/></dd>
+                        <dt>"Proposer"</dt><dd><Hex value=g.proposer.clone() href=format!("/accounts/{}", g.proposer)/></dd>
+                    </dl>
+                    <p class="trust" id="game-adjudication">
+                        {if g.adjudication == "trusted_arbiter" {
+                            "Trust assumption: when the dispute narrows to one block, the Rollup contract's arbiter address decides it (it re-executes that block off-chain). No proof is checked on L1 in this version."
+                        } else {
+                            "Single-block disputes are decided on L1."
+                        }}
+                    </p>
+                    <h2>"Bisection"</h2>
+                    <ol class="timeline">
+                        {g.moves.into_iter().enumerate().map(|(i, m)| {
+                            // Only the latest step of an open game has a move still due.
+                            let due = (open && i + 1 == count).then_some(m.deadline).flatten();
+                            let left = (m.agreed_block - start) as f64 / span * 100.0;
+                            let width = ((m.disputed_block - m.agreed_block) as f64 / span * 100.0).max(1.0);
+                            view! {
+                                <li class=format!("move {}", m.kind)>
+                                    <svg class="range" viewBox="0 0 100 6" preserveAspectRatio="none" role="img"
+                                        aria-label=format!("blocks ({}, {}]", m.agreed_block, m.disputed_block)>
+                                        <rect x="0" y="2" width="100" height="2" class="track"/>
+                                        <rect x=left y="0" width=width height="6" class="disputed"/>
+                                    </svg>
+                                    <span class="what">{step(&m)}</span>
+                                    {m.mover.clone().map(|who| view! { " by " <Hex value=who/> })}
+                                    <span class="l1">{format!(" (L1 block {})", m.l1_block)}</span>
+                                    {due.map(|d| view! { <span class="deadline">{format!("; next move due {}", relative(d))}</span> })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ol>
+                }
+            }}/>
+        </section>
+    }
+}

@@ -1,0 +1,167 @@
+//! The explorer's pages against the devnet with the demonstration on: links from the overview, a
+//! batch, a game the faulty proposer lost, its proposal, search by transaction hash, a block and an
+//! account. Each page is saved as a screenshot under `target/e2e/`.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+
+use crate::harness::{Browser, Devnet, eventually};
+
+/// Reads `/api/v1{path}` through the browser (the page's own origin) as JSON.
+async fn api(browser: &Browser, devnet: &Devnet, path: &str) -> Option<serde_json::Value> {
+    browser
+        .client
+        .goto(&format!("{}/api/v1{path}", devnet.url))
+        .await
+        .ok()?;
+    let body = browser.client.find(Locator::Css("body")).await.ok()?;
+    serde_json::from_str(&body.text().await.ok()?).ok()
+}
+
+/// Waits until the element `css` is on the page, and returns its text.
+async fn text_of(browser: &Browser, css: &str, timeout: Duration) -> String {
+    eventually(css, timeout, || async {
+        let el = browser.client.find(Locator::Css(css)).await.ok()?;
+        el.text().await.ok().filter(|t| !t.is_empty())
+    })
+    .await
+}
+
+/// Clicks the first element matching `css`, once it is there.
+async fn click(browser: &Browser, css: &str) {
+    let el = eventually(css, Duration::from_secs(60), || async {
+        browser.client.find(Locator::Css(css)).await.ok()
+    })
+    .await;
+    el.click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_from_the_overview_to_a_lost_game() {
+    let devnet = Devnet::start_with(true).await;
+    let browser = Browser::start().await;
+
+    // The overview links to a batch.
+    browser.client.goto(&devnet.url).await.expect("overview");
+    text_of(&browser, "table.batches td a", Duration::from_secs(90)).await;
+    text_of(&browser, "#head-safe", Duration::from_secs(30)).await;
+    browser.screenshot("page-overview").await;
+    click(&browser, "table.batches td a").await;
+    let status = text_of(&browser, "#batch-status", Duration::from_secs(30)).await;
+    assert!(status == "accepted" || status == "dropped", "{status}");
+    text_of(&browser, "table.blocks td a", Duration::from_secs(30)).await;
+    browser.screenshot("page-batch").await;
+
+    // A block from the batch, with its finality ladder.
+    click(&browser, "table.blocks td a").await;
+    text_of(&browser, "ol.ladder li.reached", Duration::from_secs(30)).await;
+    browser.screenshot("page-block").await;
+
+    // A game the faulty proposer lost, played to the arbiter.
+    let game = eventually(
+        "a game won by the challenger",
+        Duration::from_secs(180),
+        || async {
+            let games = api(&browser, &devnet, "/games").await?;
+            games["items"]
+                .as_array()?
+                .iter()
+                .find(|g| g["outcome"] == "challenger_wins")
+                .and_then(|g| g["id"].as_u64())
+        },
+    )
+    .await;
+    browser
+        .client
+        .goto(&format!("{}/games", devnet.url))
+        .await
+        .expect("games");
+    click(&browser, &format!("table.games a[href='/games/{game}']")).await;
+    let outcome = text_of(&browser, "#game-outcome", Duration::from_secs(30)).await;
+    assert_eq!(outcome, "challenger wins");
+    text_of(&browser, "#game-winner", Duration::from_secs(5)).await;
+    let trust = text_of(&browser, "#game-adjudication", Duration::from_secs(5)).await;
+    assert!(trust.contains("Trust assumption"), "{trust}");
+    let moves = browser
+        .client
+        .find_all(Locator::Css("ol.timeline li"))
+        .await
+        .expect("moves");
+    assert!(moves.len() >= 3, "start, the arbiter and the end at least");
+    let steps = browser
+        .client
+        .find(Locator::Css("ol.timeline"))
+        .await
+        .expect("timeline")
+        .text()
+        .await
+        .expect("text");
+    assert!(steps.contains("the arbiter re-executed block"), "{steps}");
+    assert!(steps.contains("challenger wins"), "{steps}");
+    browser.screenshot("page-game").await;
+
+    // Its proposal: the claimed root differs from the derived one.
+    click(&browser, "dl.fields a[href^='/proposals/']").await;
+    let check = text_of(&browser, "#proposal-check", Duration::from_secs(30)).await;
+    assert_eq!(check, "differs from the derived root");
+    assert_eq!(
+        text_of(&browser, "#proposal-status", Duration::from_secs(5)).await,
+        "invalidated"
+    );
+    browser.screenshot("page-proposal").await;
+
+    // Search by a transaction's hash lands on the transaction.
+    let hash = eventually("a transaction", Duration::from_secs(60), || async {
+        let blocks = api(&browser, &devnet, "/blocks?limit=50").await?;
+        for block in blocks["items"].as_array()? {
+            if block["tx_count"].as_u64()? > 0 {
+                let number = block["number"].as_u64()?;
+                let detail = api(&browser, &devnet, &format!("/blocks/{number}")).await?;
+                return detail["transactions"][0]["hash"]
+                    .as_str()
+                    .map(str::to_owned);
+            }
+        }
+        None
+    })
+    .await;
+    browser.client.goto(&devnet.url).await.expect("overview");
+    let input = eventually("the search box", Duration::from_secs(30), || async {
+        browser.client.find(Locator::Id("search")).await.ok()
+    })
+    .await;
+    input.send_keys(&hash).await.expect("type");
+    click(&browser, "form.search button").await;
+    let shown = eventually("the transaction page", Duration::from_secs(30), || async {
+        let el = browser
+            .client
+            .find(Locator::Css("#tx-hash .hex"))
+            .await
+            .ok()?;
+        el.attr("title").await.ok().flatten()
+    })
+    .await;
+    assert_eq!(shown, hash);
+    assert!(
+        browser
+            .client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .starts_with("/txs/0x")
+    );
+    browser.screenshot("page-tx").await;
+
+    // The sender's account.
+    click(&browser, "dl.fields a[href^='/accounts/']").await;
+    let balance = text_of(&browser, "#account-balance", Duration::from_secs(30)).await;
+    assert!(balance.ends_with("ETH"), "{balance}");
+    browser.screenshot("page-account").await;
+
+    browser.close().await;
+    drop(devnet);
+}
