@@ -1,5 +1,9 @@
 //! Widgets and formatting shared by the pages.
 
+pub mod chart;
+
+pub use chart::BarChart;
+
 use leptos::prelude::*;
 use leptos_router::components::A;
 

@@ -8,7 +8,7 @@ use leptos_router::components::A;
 
 use crate::{
     api::{self, Batch, Block, Game, Page, Status},
-    components::{Loaded, Stage},
+    components::{BarChart, Loaded, Stage},
     live::use_live,
     routes::{batches::BatchTable, blocks::BlockTable, games::GameTable},
 };
@@ -43,12 +43,24 @@ pub fn Overview() -> impl IntoView {
         live.tick.track();
         async move { api::get::<Page<Game>>("/games?limit=5").await }
     });
+    let recent = LocalResource::new(move || {
+        live.tick.track();
+        async move { api::get::<Page<Block>>("/blocks?limit=60").await }
+    });
+    let recent_batches = LocalResource::new(move || {
+        live.tick.track();
+        async move { api::get::<Page<Batch>>("/batches?limit=30").await }
+    });
     view! {
         <section class="overview">
             <h1>"Overview"</h1>
             <div class="cards">
                 <L1Panel status=status/>
                 <HeadsPanel status=status/>
+            </div>
+            <div class="charts">
+                <Loaded resource=recent render={|page: Page<Block>| view! { <BlockCharts blocks=page.items/> }}/>
+                <Loaded resource=recent_batches render={|page: Page<Batch>| view! { <BatchChart batches=page.items/> }}/>
             </div>
             <h2>"Latest blocks"</h2>
             <Loaded resource=blocks render={|page: Page<Block>| view! { <BlockTable blocks=page.items/> }}/>
@@ -121,4 +133,39 @@ pub fn L1Panel(
         }
         .into_any(),
     }
+}
+
+/// Transactions per second and gas per block over the latest blocks.
+#[component]
+pub fn BlockCharts(
+    /// The latest blocks, newest first.
+    blocks: Vec<Block>,
+) -> impl IntoView {
+    let mut blocks = blocks;
+    blocks.reverse();
+    let tps: Vec<f64> = blocks
+        .windows(2)
+        .map(|w| {
+            w[1].tx_count as f64 / (w[1].timestamp.saturating_sub(w[0].timestamp)).max(1) as f64
+        })
+        .collect();
+    let gas: Vec<f64> = blocks.iter().map(|b| b.gas_used as f64 / 1e6).collect();
+    view! {
+        <BarChart title="Transactions per second" values=tps format=|v| format!("{v:.1}")/>
+        <BarChart title="Gas per block (Mgas)" values=gas format=|v| format!("{v:.3}")/>
+    }
+}
+
+/// Batch sizes over the latest batches.
+#[component]
+pub fn BatchChart(
+    /// The latest batches, newest first.
+    batches: Vec<Batch>,
+) -> impl IntoView {
+    let sizes: Vec<f64> = batches
+        .iter()
+        .rev()
+        .map(|b| b.size as f64 / 1024.0)
+        .collect();
+    view! { <BarChart title="Batch size (KiB, compressed)" values=sizes format=|v| format!("{v:.2}")/> }
 }

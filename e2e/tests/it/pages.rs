@@ -1,4 +1,4 @@
-//! The explorer's pages against the devnet with the demonstration on: links from the overview, a
+//! The explorer's pages against the devnet with the demonstration on: the overview's charts and links, a
 //! batch, a game the faulty proposer lost, its proposal, search by transaction hash, a block and an
 //! account. Each page is saved as a screenshot under `target/e2e/`.
 
@@ -48,6 +48,22 @@ async fn every_page_from_the_overview_to_a_lost_game() {
     browser.client.goto(&devnet.url).await.expect("overview");
     text_of(&browser, "table.batches td a", Duration::from_secs(90)).await;
     text_of(&browser, "#head-safe", Duration::from_secs(30)).await;
+    // Charts of transactions per second, gas per block and batch sizes, drawn as SVG bars.
+    let charts = browser
+        .client
+        .find_all(Locator::Css("figure.chart"))
+        .await
+        .expect("charts");
+    assert_eq!(charts.len(), 3);
+    eventually("bars in the charts", Duration::from_secs(30), || async {
+        let bars = browser
+            .client
+            .find_all(Locator::Css("figure.chart svg rect"))
+            .await
+            .ok()?;
+        (bars.len() >= 3).then_some(())
+    })
+    .await;
     browser.screenshot("page-overview").await;
     click(&browser, "table.batches td a").await;
     let status = text_of(&browser, "#batch-status", Duration::from_secs(30)).await;
