@@ -2,29 +2,22 @@
 
 use leptos::prelude::*;
 
-use super::param;
+use super::{live_get, param};
 use crate::{
-    api::{self, Account, Page, Tx},
+    api::{Account, Page, Tx},
     components::{Hex, Loaded, eth},
-    live::use_live,
     routes::tx::TxTable,
 };
 
 /// `/accounts/{address}`.
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let live = use_live();
     let address = param("address");
-    let account = LocalResource::new(move || {
-        live.tick.track();
+    let account = live_get::<Account>(move || {
         let address = address();
-        async move { api::get::<Account>(&format!("/accounts/{address}")).await }
+        format!("/accounts/{address}")
     });
-    let txs = LocalResource::new(move || {
-        live.tick.track();
-        let address = address();
-        async move { api::get::<Page<Tx>>(&format!("/accounts/{address}/txs")).await }
-    });
+    let txs = live_get::<Page<Tx>>(move || format!("/accounts/{}/txs", address()));
     view! {
         <section>
             <Loaded resource=account render={|a: Account| view! {

@@ -3,11 +3,10 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::{NextPage, param, query};
+use super::{NextPage, live_get, live_page, param};
 use crate::{
-    api::{self, Batch, Block, Page},
+    api::{Batch, Block, Page},
     components::{Empty, Hex, Loaded, Stage},
-    live::use_live,
     routes::blocks::BlockTable,
 };
 
@@ -24,16 +23,7 @@ pub struct BatchDetail {
 /// `/batches`.
 #[component]
 pub fn BatchesPage() -> impl IntoView {
-    let live = use_live();
-    let cursor = query("cursor");
-    let batches = LocalResource::new(move || {
-        live.tick.track();
-        let path = match cursor() {
-            Some(c) => format!("/batches?cursor={c}"),
-            None => "/batches".to_owned(),
-        };
-        async move { api::get::<Page<Batch>>(&path).await }
-    });
+    let batches = live_page::<Batch>("/batches");
     view! {
         <section>
             <h1>"Batches"</h1>
@@ -85,12 +75,10 @@ fn blocks(b: &Batch) -> String {
 /// `/batches/{index}`.
 #[component]
 pub fn BatchPage() -> impl IntoView {
-    let live = use_live();
     let index = param("index");
-    let batch = LocalResource::new(move || {
-        live.tick.track();
+    let batch = live_get::<BatchDetail>(move || {
         let index = index();
-        async move { api::get::<BatchDetail>(&format!("/batches/{index}")).await }
+        format!("/batches/{index}")
     });
     view! {
         <section>

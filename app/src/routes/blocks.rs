@@ -3,27 +3,17 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::{NextPage, param, query};
+use super::{NextPage, live_get, live_page, param};
 use crate::{
-    api::{self, Block, BlockDetail, Page},
+    api::{Block, BlockDetail, Page},
     components::{Empty, Hex, Loaded, Stage, gwei, relative},
-    live::use_live,
     routes::tx::{FinalityLadder, TxTable},
 };
 
 /// `/blocks`: derived blocks, newest first.
 #[component]
 pub fn BlocksPage() -> impl IntoView {
-    let live = use_live();
-    let cursor = query("cursor");
-    let blocks = LocalResource::new(move || {
-        live.tick.track();
-        let path = match cursor() {
-            Some(c) => format!("/blocks?cursor={c}"),
-            None => "/blocks".to_owned(),
-        };
-        async move { api::get::<Page<Block>>(&path).await }
-    });
+    let blocks = live_page::<Block>("/blocks");
     view! {
         <section>
             <h1>"Blocks"</h1>
@@ -66,12 +56,10 @@ pub fn BlockTable(
 /// `/blocks/{id}`: one block, by number or hash.
 #[component]
 pub fn BlockPage() -> impl IntoView {
-    let live = use_live();
     let id = param("id");
-    let block = LocalResource::new(move || {
-        live.tick.track();
+    let block = live_get::<BlockDetail>(move || {
         let id = id();
-        async move { api::get::<BlockDetail>(&format!("/blocks/{id}")).await }
+        format!("/blocks/{id}")
     });
     view! {
         <section>

@@ -3,26 +3,16 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::{NextPage, param, query};
+use super::{NextPage, live_get, live_page, param};
 use crate::{
-    api::{self, Game, GameMove, Page},
+    api::{Game, GameMove, Page},
     components::{Empty, Hex, Loaded, eth, relative},
-    live::use_live,
 };
 
 /// `/games`.
 #[component]
 pub fn GamesPage() -> impl IntoView {
-    let live = use_live();
-    let cursor = query("cursor");
-    let games = LocalResource::new(move || {
-        live.tick.track();
-        let path = match cursor() {
-            Some(c) => format!("/games?cursor={c}"),
-            None => "/games".to_owned(),
-        };
-        async move { api::get::<Page<Game>>(&path).await }
-    });
+    let games = live_page::<Game>("/games");
     view! {
         <section>
             <h1>"Dispute games"</h1>
@@ -113,12 +103,10 @@ fn step(m: &GameMove) -> String {
 /// `/games/{id}`: the bisection as a timeline of ranges and moves.
 #[component]
 pub fn GamePage() -> impl IntoView {
-    let live = use_live();
     let id = param("id");
-    let game = LocalResource::new(move || {
-        live.tick.track();
+    let game = live_get::<Game>(move || {
         let id = id();
-        async move { api::get::<Game>(&format!("/games/{id}")).await }
+        format!("/games/{id}")
     });
     view! {
         <section>

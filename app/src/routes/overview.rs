@@ -6,10 +6,10 @@ use leptos::prelude::*;
 
 use leptos_router::components::A;
 
+use super::live_get;
 use crate::{
     api::{self, Batch, Block, Game, Page, Status},
     components::{BarChart, Loaded, Stage},
-    live::use_live,
     routes::{batches::BatchTable, blocks::BlockTable, games::GameTable},
 };
 
@@ -30,27 +30,10 @@ pub fn Overview() -> impl IntoView {
             gloo_timers::future::sleep(POLL_INTERVAL).await;
         }
     });
-    let live = use_live();
-    let blocks = LocalResource::new(move || {
-        live.tick.track();
-        async move { api::get::<Page<Block>>("/blocks?limit=8").await }
-    });
-    let batches = LocalResource::new(move || {
-        live.tick.track();
-        async move { api::get::<Page<Batch>>("/batches?limit=5").await }
-    });
-    let games = LocalResource::new(move || {
-        live.tick.track();
-        async move { api::get::<Page<Game>>("/games?limit=5").await }
-    });
-    let recent = LocalResource::new(move || {
-        live.tick.track();
-        async move { api::get::<Page<Block>>("/blocks?limit=60").await }
-    });
-    let recent_batches = LocalResource::new(move || {
-        live.tick.track();
-        async move { api::get::<Page<Batch>>("/batches?limit=30").await }
-    });
+    // One read of each list feeds both its chart and its table of the latest few.
+    let blocks = live_get::<Page<Block>>(|| "/blocks?limit=60".to_owned());
+    let batches = live_get::<Page<Batch>>(|| "/batches?limit=30".to_owned());
+    let games = live_get::<Page<Game>>(|| "/games?limit=5".to_owned());
     view! {
         <section class="overview">
             <h1>"Overview"</h1>
@@ -59,13 +42,13 @@ pub fn Overview() -> impl IntoView {
                 <HeadsPanel status=status/>
             </div>
             <div class="charts">
-                <Loaded resource=recent render={|page: Page<Block>| view! { <BlockCharts blocks=page.items/> }}/>
-                <Loaded resource=recent_batches render={|page: Page<Batch>| view! { <BatchChart batches=page.items/> }}/>
+                <Loaded resource=blocks render={|page: Page<Block>| view! { <BlockCharts blocks=page.items/> }}/>
+                <Loaded resource=batches render={|page: Page<Batch>| view! { <BatchChart batches=page.items/> }}/>
             </div>
             <h2>"Latest blocks"</h2>
-            <Loaded resource=blocks render={|page: Page<Block>| view! { <BlockTable blocks=page.items/> }}/>
+            <Loaded resource=blocks render={|page: Page<Block>| view! { <BlockTable blocks=page.items.into_iter().take(8).collect()/> }}/>
             <h2>"Latest batches"</h2>
-            <Loaded resource=batches render={|page: Page<Batch>| view! { <BatchTable batches=page.items/> }}/>
+            <Loaded resource=batches render={|page: Page<Batch>| view! { <BatchTable batches=page.items.into_iter().take(5).collect()/> }}/>
             <h2>"Dispute games"</h2>
             <Loaded resource=games render={|page: Page<Game>| view! { <GameTable games=page.items/> }}/>
         </section>

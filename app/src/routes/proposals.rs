@@ -3,26 +3,16 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::{NextPage, param, query};
+use super::{NextPage, live_get, live_page, param};
 use crate::{
-    api::{self, Page, Proposal},
+    api::{Page, Proposal},
     components::{Empty, Hex, Loaded, eth, relative},
-    live::use_live,
 };
 
 /// `/proposals`.
 #[component]
 pub fn ProposalsPage() -> impl IntoView {
-    let live = use_live();
-    let cursor = query("cursor");
-    let proposals = LocalResource::new(move || {
-        live.tick.track();
-        let path = match cursor() {
-            Some(c) => format!("/proposals?cursor={c}"),
-            None => "/proposals".to_owned(),
-        };
-        async move { api::get::<Page<Proposal>>(&path).await }
-    });
+    let proposals = live_page::<Proposal>("/proposals");
     view! {
         <section>
             <h1>"Proposals"</h1>
@@ -76,12 +66,10 @@ pub fn ProposalTable(
 /// `/proposals/{index}`.
 #[component]
 pub fn ProposalPage() -> impl IntoView {
-    let live = use_live();
     let index = param("index");
-    let proposal = LocalResource::new(move || {
-        live.tick.track();
+    let proposal = live_get::<Proposal>(move || {
         let index = index();
-        async move { api::get::<Proposal>(&format!("/proposals/{index}")).await }
+        format!("/proposals/{index}")
     });
     view! {
         <section>

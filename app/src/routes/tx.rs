@@ -3,11 +3,10 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::param;
+use super::{live_get, param};
 use crate::{
-    api::{self, FinalityDetail, Tx, TxDetail},
+    api::{FinalityDetail, Tx, TxDetail},
     components::{Empty, Hex, Loaded, Stage, eth, gwei, relative},
-    live::use_live,
 };
 
 /// The five stages, lowest first.
@@ -16,12 +15,10 @@ const STAGES: [&str; 5] = ["unsafe", "safe", "l1-finalized", "proposed", "finali
 /// `/txs/{hash}`.
 #[component]
 pub fn TxPage() -> impl IntoView {
-    let live = use_live();
     let hash = param("hash");
-    let tx = LocalResource::new(move || {
-        live.tick.track();
+    let tx = live_get::<TxDetail>(move || {
         let hash = hash();
-        async move { api::get::<TxDetail>(&format!("/txs/{hash}")).await }
+        format!("/txs/{hash}")
     });
     view! {
         <section>

@@ -313,6 +313,25 @@ impl<T> Page<T> {
     }
 }
 
+/// The rows of `table` whose integer column `key` is below `cursor`, newest first, at most
+/// `limit`: one page of a list.
+async fn rows_below(
+    db: &Db,
+    columns: &str,
+    table: &str,
+    key: &str,
+    cursor: Option<u64>,
+    limit: usize,
+) -> DbResult<Vec<AnyRow>> {
+    Ok(sqlx::query(&format!(
+        "SELECT {columns} FROM {table} WHERE {key} < $1 ORDER BY {key} DESC LIMIT $2"
+    ))
+    .bind(cursor.map_or(i64::MAX, int))
+    .bind(limit as i64)
+    .fetch_all(db.pool())
+    .await?)
+}
+
 /// An L1 block reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct L1Ref {
@@ -440,13 +459,7 @@ pub async fn blocks(
     cursor: Option<u64>,
     limit: usize,
 ) -> DbResult<Page<BlockSummary>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {BLOCK_COLUMNS} FROM blocks WHERE number < $1 ORDER BY number DESC LIMIT $2"
-    ))
-    .bind(cursor.map_or(i64::MAX, int))
-    .bind(limit as i64)
-    .fetch_all(db.pool())
-    .await?;
+    let rows = rows_below(db, BLOCK_COLUMNS, "blocks", "number", cursor, limit).await?;
     let items = rows
         .iter()
         .map(|r| block_summary(r, heads))
@@ -750,13 +763,7 @@ pub async fn batches(
     cursor: Option<u64>,
     limit: usize,
 ) -> DbResult<Page<BatchView>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {BATCH_COLUMNS} FROM batches WHERE idx < $1 ORDER BY idx DESC LIMIT $2"
-    ))
-    .bind(cursor.map_or(i64::MAX, int))
-    .bind(limit as i64)
-    .fetch_all(db.pool())
-    .await?;
+    let rows = rows_below(db, BATCH_COLUMNS, "batches", "idx", cursor, limit).await?;
     let items = rows
         .iter()
         .map(|r| batch_view(r, heads))
@@ -910,11 +917,7 @@ pub struct ProposalView {
 
 /// `GET /proposals`.
 pub async fn proposals(db: &Db, cursor: Option<u64>, limit: usize) -> DbResult<Page<ProposalView>> {
-    let rows = sqlx::query("SELECT idx FROM proposals WHERE idx < $1 ORDER BY idx DESC LIMIT $2")
-        .bind(cursor.map_or(i64::MAX, int))
-        .bind(limit as i64)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = rows_below(db, "idx", "proposals", "idx", cursor, limit).await?;
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
         if let Some(p) = proposal(db, u(&r, "idx")?).await? {
@@ -1074,11 +1077,7 @@ pub const TRUSTED_ARBITER: &str = "trusted_arbiter";
 
 /// `GET /games`.
 pub async fn games(db: &Db, cursor: Option<u64>, limit: usize) -> DbResult<Page<GameView>> {
-    let rows = sqlx::query("SELECT id FROM games WHERE id < $1 ORDER BY id DESC LIMIT $2")
-        .bind(cursor.map_or(i64::MAX, int))
-        .bind(limit as i64)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = rows_below(db, "id", "games", "id", cursor, limit).await?;
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
         if let Some(g) = game(db, u(&r, "id")?).await? {
