@@ -7,9 +7,11 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 /// Where the API lives, relative to the page's origin.
 pub const API: &str = "/api/v1";
 
-/// GETs `path` under `/api/v1` and decodes the JSON body; an error body's message becomes the error.
+/// GETs `path` under the API base (`/api/v1` unless the settings name another indexer) and decodes
+/// the JSON body; an error body's message becomes the error.
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
-    let response = gloo_net::http::Request::get(&format!("{API}{path}"))
+    let base = crate::settings::Settings::load().indexer_base();
+    let response = gloo_net::http::Request::get(&format!("{base}{path}"))
         .send()
         .await
         .map_err(|e| format!("cannot reach the explorer server: {e}"))?;
@@ -62,6 +64,27 @@ pub struct Status {
     pub l2: L2Status,
     /// The indexer's progress.
     pub index: IndexProgress,
+    /// The rollup's deployment.
+    #[serde(default)]
+    pub rollup: Option<RollupInfo>,
+}
+
+/// The part of the rollup's record the app reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollupInfo {
+    /// The Rollup contract.
+    pub rollup: String,
+    /// The L1 block it was deployed in.
+    pub l1_origin: L1Block,
+}
+
+/// An L1 block, by number and hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct L1Block {
+    /// Number.
+    pub number: u64,
+    /// Hash.
+    pub hash: String,
 }
 
 /// L1 chain id and head; absent while the server cannot reach L1.
@@ -78,6 +101,9 @@ pub struct L1Status {
     /// Why L1 could not be read.
     #[serde(default)]
     pub error: Option<String>,
+    /// An L1 endpoint the server suggests for the light node.
+    #[serde(default)]
+    pub endpoint: Option<String>,
 }
 
 /// The L2 heads by finality stage.
@@ -368,6 +394,10 @@ pub struct GameMove {
     pub mid_block: Option<u64>,
     /// `defended`: the proposer's root there.
     pub mid_root: Option<String>,
+    /// The agreed root after the step.
+    pub agreed_root: String,
+    /// The disputed root after the step.
+    pub disputed_root: String,
     /// `responded`: agreed or not.
     pub agree: Option<bool>,
     /// `adjudicated`: the arbiter's decision.

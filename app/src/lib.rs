@@ -4,6 +4,8 @@ pub mod api;
 pub mod components;
 pub mod live;
 pub mod routes;
+pub mod settings;
+pub mod verify;
 
 pub use routes::overview::{L1Panel, Overview};
 
@@ -20,6 +22,7 @@ use crate::routes::{
     games::{GamePage, GamesPage},
     proposals::{ProposalPage, ProposalsPage},
     search::{SearchBox, SearchPage},
+    settings::SettingsPage,
     tx::TxPage,
 };
 
@@ -27,6 +30,7 @@ use crate::routes::{
 #[component]
 pub fn App() -> impl IntoView {
     let live = live::Live::provide();
+    verify::Verifier::provide();
     view! {
         <Router>
             <header class="topbar">
@@ -36,8 +40,10 @@ pub fn App() -> impl IntoView {
                     <A href="/batches">"Batches"</A>
                     <A href="/proposals">"Proposals"</A>
                     <A href="/games">"Games"</A>
+                    <A href="/settings">"Settings"</A>
                 </nav>
                 <SearchBox/>
+                <verify::AutoVerify/>
                 <span class="live" title="Live updates from the server">
                     {move || if live.connected.get() { "● live" } else { "○ offline" }}
                 </span>
@@ -56,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/games") view=GamesPage/>
                     <Route path=path!("/games/:id") view=GamePage/>
                     <Route path=path!("/search") view=SearchPage/>
+                    <Route path=path!("/settings") view=SettingsPage/>
                 </Routes>
             </main>
         </Router>

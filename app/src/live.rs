@@ -29,7 +29,10 @@ impl Live {
         };
         provide_context(live);
         let dirty = RwSignal::new(false);
-        if let Ok(source) = web_sys::EventSource::new(&format!("{}/events", crate::api::API)) {
+        if let Ok(source) = web_sys::EventSource::new(&format!(
+            "{}/events",
+            crate::settings::Settings::load().indexer_base()
+        )) {
             let on_event = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| dirty.set(true));
             for name in EVENTS {
                 let _ = source

@@ -49,6 +49,7 @@ fn status_with(l1: L1Status) -> Status {
             sync_lag: 0,
             error: None,
         },
+        rollup: None,
     }
 }
 
@@ -59,6 +60,7 @@ fn reachable(head: u64) -> Option<Result<Status, String>> {
         head: Some(head),
         finalized: None,
         error: None,
+        endpoint: None,
     })))
 }
 
@@ -85,6 +87,7 @@ async fn l1_panel_explains_an_unreachable_l1() {
         head: None,
         finalized: None,
         error: Some("connection refused".into()),
+        endpoint: None,
     }))));
     let _mounted =
         leptos::mount::mount_to(root.clone(), move || view! { <L1Panel status=status/> });

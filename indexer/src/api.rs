@@ -49,6 +49,8 @@ pub struct ApiState {
     pub l1: L1Client,
     /// The index.
     pub index: Arc<IndexShared>,
+    /// The L1 endpoint browsers are told to read (the app's default for its light node), if any.
+    pub public_l1_rpc: Option<String>,
 }
 
 /// The API's routes, to be nested under `/api/v1`.
@@ -121,6 +123,9 @@ pub struct L1View {
     /// Why L1 could not be read.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
+    /// An L1 JSON-RPC endpoint the server suggests to browsers, for the light node to read L1 from.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub endpoint: Option<String>,
 }
 
 /// The L2 heads.
@@ -166,6 +171,7 @@ async fn status(State(state): State<ApiState>) -> Result<Json<StatusResponse>, A
             head: Some(s.head),
             finalized: index.l1_finalized,
             error: None,
+            endpoint: state.public_l1_rpc.clone(),
         },
         Err(e) => {
             tracing::warn!(error = %e, "status: L1 unreachable");
@@ -175,6 +181,7 @@ async fn status(State(state): State<ApiState>) -> Result<Json<StatusResponse>, A
                 head: None,
                 finalized: index.l1_finalized,
                 error: Some(e.to_string()),
+                endpoint: state.public_l1_rpc.clone(),
             }
         }
     };

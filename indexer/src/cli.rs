@@ -41,6 +41,10 @@ pub struct FollowArgs {
     /// The Rollup contract's address.
     #[arg(long)]
     pub rollup: alloy_primitives::Address,
+    /// An L1 endpoint to suggest to browsers for their light node (`/status` shows it). The
+    /// server's own `--l1-rpc` is never shown: it may carry credentials.
+    #[arg(long)]
+    pub public_l1_rpc: Option<String>,
     /// The rollup's record (`rollup.json`, as the devnet writes it); without it the devnet's
     /// parameters are assumed and checked against the contract's genesis output root.
     #[arg(long)]
@@ -192,6 +196,7 @@ async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
         ApiState {
             l1,
             index: index.shared.clone(),
+            public_l1_rpc: Some(l1_url.clone()),
         },
         &args.dist,
     );
@@ -253,6 +258,7 @@ async fn follow(args: FollowArgs) -> eyre::Result<()> {
         ApiState {
             l1,
             index: index.shared.clone(),
+            public_l1_rpc: args.public_l1_rpc.clone(),
         },
         &args.dist,
     );

@@ -590,6 +590,7 @@ mod tests {
                     head: reachable.then_some(100),
                     finalized: reachable.then_some(36),
                     error: (!reachable).then(|| "connection refused".into()),
+                    endpoint: reachable.then(|| "http://127.0.0.1:8545".into()),
                 },
                 l2: L2View {
                     chain_id: 42069,

@@ -117,35 +117,57 @@ fn build_app(env: &tools::ToolEnv) -> Result<(), Failed> {
     report_bundle_size()
 }
 
-/// Prints the gzipped size of the built app's wasm and JavaScript.
-fn report_bundle_size() -> Result<(), Failed> {
+/// Gzipped sizes of the built app: the UI shell (the page, its styles, JavaScript and wasm) and the
+/// verifier worker (`verifier*`, loaded when the light node first runs).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct BundleSize {
+    /// The UI shell, gzipped bytes.
+    pub shell: usize,
+    /// The verifier worker, gzipped bytes.
+    pub worker: usize,
+}
+
+/// Measures `dist/`, printing each file.
+pub(crate) fn bundle_size() -> Result<BundleSize, Failed> {
     let dist = root().join("dist");
     let entries = std::fs::read_dir(&dist)
         .map_err(|e| Failed(format!("cannot read {}: {e}", dist.display())))?;
-    let mut total = 0;
-    for entry in entries.flatten() {
-        let path = entry.path();
+    let mut size = BundleSize::default();
+    let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
             .unwrap_or_default();
-        if !matches!(ext, "wasm" | "js") {
+        if !matches!(ext, "wasm" | "js" | "css" | "html") {
             continue;
         }
         let bytes = std::fs::read(&path)
             .map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
         let gz = gzip_len(&bytes);
-        total += gz;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with("verifier") {
+            size.worker += gz;
+        } else {
+            size.shell += gz;
+        }
         println!(
-            "bundle: {:<48} {:>9} bytes, {:>8} bytes gzipped",
-            path.file_name().unwrap_or_default().to_string_lossy(),
-            bytes.len(),
-            gz
+            "bundle: {name:<48} {:>9} bytes, {gz:>8} bytes gzipped",
+            bytes.len()
         );
     }
+    Ok(size)
+}
+
+/// Prints the gzipped size of the UI shell and of the verifier worker.
+fn report_bundle_size() -> Result<(), Failed> {
+    let size = bundle_size()?;
     println!(
-        "bundle: app total {total} bytes gzipped ({:.1} KB)",
-        total as f64 / 1000.0
+        "bundle: UI shell {:.1} KB gzipped; verifier worker {:.1} KB gzipped; total {:.1} KB",
+        size.shell as f64 / 1000.0,
+        size.worker as f64 / 1000.0,
+        (size.shell + size.worker) as f64 / 1000.0
     );
     Ok(())
 }
@@ -187,6 +209,8 @@ fn test() -> Result<(), Failed> {
             "wasm32-unknown-unknown",
             "-p",
             "light-node",
+            "-p",
+            "verifier",
             "-p",
             "app",
         ])
@@ -230,6 +254,8 @@ fn test() -> Result<(), Failed> {
             "wasm32-unknown-unknown",
             "-p",
             "light-node",
+            "-p",
+            "verifier",
             "-p",
             "app",
         ])

@@ -7,7 +7,9 @@ use crate::{
     api::{Account, Page, Tx},
     components::{Hex, Loaded, eth},
     routes::tx::TxTable,
+    verify::VerifyPanel,
 };
+use verifier::protocol::Task;
 
 /// `/accounts/{address}`.
 #[component]
@@ -23,7 +25,7 @@ pub fn AccountPage() -> impl IntoView {
             <Loaded resource=account render={|a: Account| view! {
                 <h1>"Account"</h1>
                 <dl class="fields">
-                    <dt>"Address"</dt><dd><Hex value=a.address/></dd>
+                    <dt>"Address"</dt><dd><Hex value=a.address.clone()/></dd>
                     <dt>"Balance"</dt><dd id="account-balance">{eth(&a.balance)}</dd>
                     <dt>"Nonce"</dt><dd>{a.nonce}</dd>
                     <dt>"Code"</dt><dd>{if a.code_size == 0 {
@@ -34,6 +36,12 @@ pub fn AccountPage() -> impl IntoView {
                     <dt>"Transactions"</dt><dd>{a.tx_count}</dd>
                     <dt>"As of block"</dt><dd>{a.block}</dd>
                 </dl>
+                <h2>"Verify"</h2>
+                <p class="hint">"Checks balance, nonce and code hash with an EIP-1186 proof against the newest state root this browser verified."</p>
+                {match a.address.parse() {
+                    Ok(address) => view! { <VerifyPanel task=Task::Account { address, slots: Vec::new() }/> }.into_any(),
+                    Err(_) => view! { <p class="error">"Not an address."</p> }.into_any(),
+                }}
             }}/>
             <h2>"Transactions"</h2>
             <Loaded resource=txs render={|page: Page<Tx>| view! { <TxTable txs=page.items/> }}/>

@@ -8,7 +8,9 @@ use crate::{
     api::{Batch, Block, Page},
     components::{Empty, Hex, Loaded, Stage},
     routes::blocks::BlockTable,
+    verify::VerifyPanel,
 };
+use verifier::protocol::Task;
 
 /// `GET /batches/{index}`: a batch and the blocks it made safe.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
@@ -96,6 +98,12 @@ pub fn BatchPage() -> impl IntoView {
                         <dt>"Size"</dt><dd>{format!("{} bytes (compressed)", b.size)}</dd>
                         <dt>"L2 blocks"</dt><dd>{range}</dd>
                     </dl>
+                    <h2>"Verify"</h2>
+                    {if b.first_block.is_some() {
+                        view! { <VerifyPanel task=Task::Batch { index: b.index }/> }.into_any()
+                    } else {
+                        view! { <p class="hint">"Derivation dropped this batch: it made no blocks to verify."</p> }.into_any()
+                    }}
                     <h2>"Blocks"</h2>
                     <BlockTable blocks=d.blocks/>
                 }

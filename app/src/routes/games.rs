@@ -4,10 +4,14 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::{NextPage, live_get, live_page, param};
+use std::collections::BTreeMap;
+
 use crate::{
     api::{Game, GameMove, Page},
     components::{Empty, Hex, Loaded, eth, relative},
+    verify::{Job, use_verifier},
 };
+use verifier::protocol::{Task, Verdict};
 
 /// `/games`.
 #[component]
@@ -100,6 +104,67 @@ fn step(m: &GameMove) -> String {
     }
 }
 
+/// The L2 blocks whose roots decide whether the moves were right.
+fn claimed_blocks(moves: &[GameMove]) -> Vec<u64> {
+    let mut blocks: Vec<u64> = moves
+        .iter()
+        .filter_map(|m| match m.kind.as_str() {
+            "started" | "adjudicated" => Some(m.disputed_block),
+            "defended" => m.mid_block,
+            _ => None,
+        })
+        .collect();
+    blocks.sort_unstable();
+    blocks.dedup();
+    blocks
+}
+
+/// The light node's verdict on move `i`, from the output roots it computed (`None`: nothing to
+/// judge, or its block was not computed).
+fn move_verdict(
+    moves: &[GameMove],
+    i: usize,
+    roots: &BTreeMap<u64, String>,
+) -> Option<(bool, String)> {
+    let m = &moves[i];
+    let right = |block: u64, root: &str| roots.get(&block).map(|r| r.eq_ignore_ascii_case(root));
+    match m.kind.as_str() {
+        "started" => right(m.disputed_block, &m.disputed_root).map(|ok| {
+            let text = if ok {
+                "the proposal's root is right: this challenge is wrong"
+            } else {
+                "the proposal's root is wrong: this challenge is right"
+            };
+            (!ok, text.to_owned())
+        }),
+        "defended" => {
+            let ok = right(m.mid_block?, m.mid_root.as_deref()?)?;
+            Some((
+                ok,
+                format!("this root is {}", if ok { "right" } else { "wrong" }),
+            ))
+        }
+        "responded" => {
+            let defended = moves[..i].iter().rev().find(|p| p.kind == "defended")?;
+            let mid_right = right(defended.mid_block?, defended.mid_root.as_deref()?)?;
+            let ok = m.agree? == mid_right;
+            Some((
+                ok,
+                format!("this answer is {}", if ok { "right" } else { "wrong" }),
+            ))
+        }
+        "adjudicated" => {
+            let proposer_right = right(m.disputed_block, &m.disputed_root)?;
+            let ok = m.proposer_wins? == proposer_right;
+            Some((
+                ok,
+                format!("this decision is {}", if ok { "right" } else { "wrong" }),
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// `/games/{id}`: the bisection as a timeline of ranges and moves.
 #[component]
 pub fn GamePage() -> impl IntoView {
@@ -108,9 +173,31 @@ pub fn GamePage() -> impl IntoView {
         let id = id();
         format!("/games/{id}")
     });
+    let verifier = use_verifier();
+    let key = move || format!("game:{}", id());
+    let checks = RwSignal::new(None::<RwSignal<Job>>);
+    Effect::new(move |_| checks.set(verifier.latest(&key())));
     view! {
         <section>
-            <Loaded resource=game render={|g: Game| {
+            <Loaded resource=game render={move |g: Game| {
+                let numbers = claimed_blocks(&g.moves);
+                let check = move |_| {
+                    let task = Task::Blocks { numbers: numbers.clone() };
+                    checks.set(Some(verifier.start(key(), task)));
+                };
+                let roots = move || match checks.get().map(|j| j.get()) {
+                    Some(Job::Finished(o)) => o.outputs.iter().map(|(n, r)| (*n, r.to_string())).collect(),
+                    _ => BTreeMap::new(),
+                };
+                let status = move || match checks.get().map(|j| j.get()) {
+                    None => String::new(),
+                    Some(Job::Running { step, done, total }) => format!("{step} ({done}/{total} batches)"),
+                    Some(Job::Finished(o)) => match &o.verdict {
+                        Verdict::CannotVerify { reason } => format!("cannot verify: {reason}"),
+                        _ => format!("roots of {} block(s) computed in this browser in {} ms", o.outputs.len(), o.total_ms),
+                    },
+                };
+                let moves = g.moves.clone();
                 let start = g.moves.first().map_or(g.agreed_block, |m| m.agreed_block);
                 let end = g.moves.first().map_or(g.disputed_block, |m| m.disputed_block);
                 let span = (end - start).max(1) as f64;
@@ -135,6 +222,10 @@ pub fn GamePage() -> impl IntoView {
                         }}
                     </p>
                     <h2>"Bisection"</h2>
+                    <p class="verify">
+                        <button id="check-moves" on:click=check>"Check the moves in this browser"</button>
+                        <span id="check-status" class="hint">{status}</span>
+                    </p>
                     <ol class="timeline">
                         {g.moves.into_iter().enumerate().map(|(i, m)| {
                             // Only the latest step of an open game has a move still due.
@@ -152,6 +243,12 @@ pub fn GamePage() -> impl IntoView {
                                     {m.mover.clone().map(|who| view! { " by " <Hex value=who/> })}
                                     <span class="l1">{format!(" (L1 block {})", m.l1_block)}</span>
                                     {due.map(|d| view! { <span class="deadline">{format!("; next move due {}", relative(d))}</span> })}
+                                    {
+                                        let moves = moves.clone();
+                                        move || move_verdict(&moves, i, &roots()).map(|(ok, text)| view! {
+                                            <span class=if ok { "move-verdict ok" } else { "move-verdict bad" }>{format!("Light node: {text}")}</span>
+                                        })
+                                    }
                                 </li>
                             }
                         }).collect_view()}

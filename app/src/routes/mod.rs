@@ -7,6 +7,7 @@ pub mod games;
 pub mod overview;
 pub mod proposals;
 pub mod search;
+pub mod settings;
 pub mod tx;
 
 use leptos::prelude::*;

@@ -7,7 +7,9 @@ use super::{NextPage, live_get, live_page, param};
 use crate::{
     api::{Page, Proposal},
     components::{Empty, Hex, Loaded, eth, relative},
+    verify::VerifyPanel,
 };
+use verifier::protocol::Task;
 
 /// `/proposals`.
 #[component]
@@ -92,6 +94,8 @@ pub fn ProposalPage() -> impl IntoView {
                         <dt>"Bond"</dt><dd>{eth(&p.bond)}</dd>
                         <dt>"L1 block"</dt><dd>{p.l1_block}</dd>
                     </dl>
+                    <h2>"Verify"</h2>
+                    <VerifyPanel task=Task::Blocks { numbers: vec![p.l2_block] } proposal=p.index/>
                     <h2>"Games"</h2>
                     {if p.games.is_empty() {
                         view! { <Empty what="games on it"/> }.into_any()

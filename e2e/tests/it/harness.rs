@@ -126,6 +126,7 @@ impl Devnet {
             ApiState {
                 l1: l1.clone(),
                 index: index.shared.clone(),
+                public_l1_rpc: Some(anvil.url().to_owned()),
             },
             &dist,
         );

@@ -98,6 +98,7 @@ impl IndexHarness {
             ApiState {
                 l1,
                 index: index.shared.clone(),
+                public_l1_rpc: Some(h.l1_url()),
             },
             &dist,
         );

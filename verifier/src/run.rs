@@ -1,0 +1,711 @@
+//! Carrying out a request: reading L1 and the indexer, re-executing batches from a trusted root,
+//! and comparing the computed roots with what L1 holds.
+//!
+//! Trust: L1 (the user's endpoint) is believed; the indexer is not. The indexer names which batch
+//! holds which blocks and serves the witness; anything it gets wrong ends in "cannot verify", never
+//! in a false "verified", because batch data is checked against the hash the contract stored, the
+//! parent against a trusted output root, and every witness node against the state root.
+
+use std::collections::BTreeMap;
+
+use alloy_consensus::{Header, Transaction as _};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_rlp::Decodable;
+use alloy_rpc_types_eth::{
+    Block, EIP1186AccountProofResponse, Log, Transaction, TransactionReceipt,
+};
+use alloy_sol_types::{SolCall, SolEvent, sol};
+use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, TrieAccount};
+use light_node::{
+    ChainConfig, Deposit, L1Origin, VerifyRequest, Witness, l1_origin_number_of, verify_batch,
+    verify_proof,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::{
+    net::{Indexer, L1, Net, NetError, Source, SourceExt},
+    protocol::{
+        AccountCheck, BatchReport, KnownRoot, Outcome, ProposalCheck, Request, Task, Trust, Verdict,
+    },
+};
+
+sol!(
+    #[allow(missing_docs, clippy::too_many_arguments)]
+    Rollup,
+    "../contracts/out/Rollup.json"
+);
+
+/// The most batches one request re-executes to reach its target from a trusted root.
+pub const MAX_CHAIN: usize = 512;
+
+type Fallible<T> = Result<T, String>;
+
+impl From<NetError> for String {
+    fn from(e: NetError) -> Self {
+        e.0
+    }
+}
+
+/// `GET /status`, the part the worker reads.
+#[derive(Debug, Deserialize)]
+struct Status {
+    rollup: RollupInfo,
+}
+
+#[derive(Debug, Deserialize)]
+struct RollupInfo {
+    config: ChainConfig,
+    rollup: Address,
+}
+
+/// `GET /batches/{index}`, the part the worker reads.
+#[derive(Debug, Clone, Deserialize)]
+struct BatchInfo {
+    index: u64,
+    l1_tx_hash: B256,
+    status: String,
+    first_block: Option<u64>,
+    last_block: Option<u64>,
+}
+
+impl BatchInfo {
+    fn range(&self) -> Fallible<(u64, u64)> {
+        match (self.first_block, self.last_block) {
+            (Some(first), Some(last)) if first >= 1 && first <= last => Ok((first, last)),
+            _ => Err(format!(
+                "the indexer says batch {} made no blocks (status {}): there is nothing to re-execute",
+                self.index, self.status
+            )),
+        }
+    }
+}
+
+/// `GET /blocks/{n}`, the part the worker reads.
+#[derive(Debug, Deserialize)]
+struct BlockInfo {
+    batch_index: Option<u64>,
+}
+
+/// `GET /batches?limit=`, the part the worker reads.
+#[derive(Debug, Deserialize)]
+struct BatchPage {
+    items: Vec<BatchInfo>,
+}
+
+/// `GET /witness/{from}?through={to}`.
+#[derive(Debug, Deserialize)]
+struct WitnessResponse {
+    from: u64,
+    parent: Header,
+    witness: Witness,
+}
+
+/// The milliseconds clock of the worker.
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Topic of an indexed `uint64`.
+fn topic(n: u64) -> B256 {
+    B256::from(U256::from(n))
+}
+
+/// Carries out `request` over `fetch`, reporting progress as (step, batches done, batches in all).
+pub async fn run(request: &Request, progress: &dyn Fn(&str, u32, u32)) -> Outcome {
+    let net = Net {
+        l1: L1::new(&request.endpoints.l1),
+        indexer: Indexer::new(&request.endpoints.indexer),
+    };
+    run_on(&net, request, progress).await
+}
+
+/// Carries out `request` with `source`'s data.
+pub async fn run_on<S: Source>(
+    source: &S,
+    request: &Request,
+    progress: &dyn Fn(&str, u32, u32),
+) -> Outcome {
+    let start = now_ms();
+    let mut outcome = match Run::connect(source, request, progress).await {
+        Ok(mut run) => run.task(&request.task).await,
+        Err(reason) => Outcome::cannot_verify(reason),
+    };
+    outcome.total_ms = (now_ms() - start) as u64;
+    outcome
+}
+
+/// One request's state.
+struct Run<'a, S> {
+    l1: &'a S,
+    indexer: &'a S,
+    rollup: Address,
+    config: ChainConfig,
+    /// The L1 block the Rollup contract was deployed in (the genesis block's L1 origin).
+    deployment: u64,
+    genesis_root: B256,
+    /// Roots known before and computed now, by block.
+    known: BTreeMap<u64, KnownRoot>,
+    /// The newest L2 block a finalized proposal covers, read once from L1's finalized state.
+    finalized_through: Option<u64>,
+    trusted: Option<Trust>,
+    batches: Vec<BatchReport>,
+    computed: Vec<KnownRoot>,
+    progress: &'a dyn Fn(&str, u32, u32),
+}
+
+impl<'a, S: Source> Run<'a, S> {
+    async fn connect(
+        source: &'a S,
+        request: &Request,
+        progress: &'a dyn Fn(&str, u32, u32),
+    ) -> Fallible<Self> {
+        progress("reading the rollup's deployment from L1", 0, 0);
+        let (l1, indexer) = (source, source);
+        let status: Status = indexer.get("/status").await?;
+        let rollup = request.endpoints.rollup.unwrap_or(status.rollup.rollup);
+        let logs: Vec<Log> = l1
+            .call(
+                "eth_getLogs",
+                json!([{
+                    "address": rollup,
+                    "topics": [Rollup::RollupInitialized::SIGNATURE_HASH],
+                    "fromBlock": "0x0",
+                    "toBlock": "latest",
+                }]),
+            )
+            .await?;
+        let Some(log) = logs.first() else {
+            return Err(format!("L1 has no Rollup contract deployed at {rollup}"));
+        };
+        let init = Rollup::RollupInitialized::decode_log_data(log.data())
+            .map_err(|e| format!("the Rollup contract's deployment event: {e}"))?;
+        let deployment = log
+            .block_number
+            .ok_or("L1 gave the deployment event without its block")?;
+        let known = request.known.iter().map(|k| (k.number, *k)).collect();
+        Ok(Self {
+            l1,
+            indexer,
+            rollup,
+            config: status.rollup.config,
+            deployment,
+            genesis_root: init.genesisOutputRoot,
+            known,
+            finalized_through: None,
+            trusted: None,
+            batches: Vec::new(),
+            computed: Vec::new(),
+            progress,
+        })
+    }
+
+    async fn task(&mut self, task: &Task) -> Outcome {
+        let result = match task {
+            Task::Batch { index } => self.batch_task(*index).await,
+            Task::Blocks { numbers } => self.blocks_task(numbers).await,
+            Task::Account { address, slots } => self.account_task(*address, slots).await,
+        };
+        let (verdict, proposals, account) = match result {
+            Ok(done) => done,
+            Err(reason) => (Verdict::CannotVerify { reason }, Vec::new(), None),
+        };
+        let outputs = match task {
+            Task::Blocks { numbers } => numbers
+                .iter()
+                .filter_map(|&n| self.output_root(n).map(|root| (n, root)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Outcome {
+            verdict,
+            trusted: self.trusted,
+            batches: std::mem::take(&mut self.batches),
+            proposals,
+            roots: std::mem::take(&mut self.computed),
+            outputs,
+            account,
+            total_ms: 0,
+        }
+    }
+
+    async fn batch_task(&mut self, index: u64) -> Fallible<Done> {
+        let batch = self.batch(index).await?;
+        let (first, last) = batch.range()?;
+        self.reach(batch).await?;
+        let numbers: Vec<u64> = (first..=last).collect();
+        let proposals = self.proposals(&numbers).await?;
+        Ok((verdict_of(&proposals), proposals, None))
+    }
+
+    async fn blocks_task(&mut self, numbers: &[u64]) -> Fallible<Done> {
+        let mut numbers = numbers.to_vec();
+        numbers.sort_unstable();
+        numbers.dedup();
+        for &n in &numbers {
+            if n == 0 || self.known.contains_key(&n) {
+                continue;
+            }
+            let block: BlockInfo = self.indexer.get(&format!("/blocks/{n}")).await?;
+            let index = block.batch_index.ok_or_else(|| not_from_a_batch(n))?;
+            let batch = self.batch(index).await?;
+            self.reach(batch).await?;
+        }
+        if numbers.contains(&0) {
+            self.trusted.get_or_insert(Trust::Genesis);
+        }
+        let proposals = self.proposals(&numbers).await?;
+        Ok((verdict_of(&proposals), proposals, None))
+    }
+
+    async fn account_task(&mut self, address: Address, slots: &[B256]) -> Fallible<Done> {
+        if self.known.is_empty() {
+            let page: BatchPage = self.indexer.get("/batches?limit=20").await?;
+            let latest = page
+                .items
+                .into_iter()
+                .find(|b| b.range().is_ok())
+                .ok_or("the indexer lists no batch with blocks yet")?;
+            self.reach(latest).await?;
+        }
+        let root = *self.known.values().next_back().ok_or("no verified block")?;
+        if self.trusted.is_none() {
+            self.trusted = Some(Trust::Browser { block: root.number });
+        }
+        (self.progress)("checking the account proof", 0, 0);
+        let slots_query = slots
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let proof: EIP1186AccountProofResponse = self
+            .indexer
+            .get(&format!(
+                "/proof/{address}?block={}&slots={slots_query}",
+                root.number
+            ))
+            .await?;
+        let (check, honest) = check_account(address, root, slots, &proof)?;
+        let verdict = if honest {
+            Verdict::Verified
+        } else {
+            Verdict::Mismatch
+        };
+        Ok((verdict, Vec::new(), Some(check)))
+    }
+
+    async fn batch(&self, index: u64) -> Fallible<BatchInfo> {
+        Ok(self.indexer.get(&format!("/batches/{index}")).await?)
+    }
+
+    /// Re-executes `target` and, first, every batch between it and the newest trusted root below it.
+    async fn reach(&mut self, target: BatchInfo) -> Fallible<()> {
+        let mut chain = Vec::new();
+        let mut batch = target;
+        let (trust, root) = loop {
+            let (first, _) = batch.range()?;
+            let parent = first - 1;
+            if let Some(found) = self.trusted_root(parent).await? {
+                chain.push(batch);
+                break found;
+            }
+            if chain.len() + 1 >= MAX_CHAIN {
+                return Err(format!(
+                    "no trusted root within {MAX_CHAIN} batches below block {first}: verify an \
+                     older batch first"
+                ));
+            }
+            (self.progress)(
+                &format!("looking for a trusted root below block {first}"),
+                0,
+                0,
+            );
+            let block: BlockInfo = self.indexer.get(&format!("/blocks/{parent}")).await?;
+            let index = block.batch_index.ok_or_else(|| not_from_a_batch(parent))?;
+            chain.push(batch);
+            batch = self.batch(index).await?;
+        };
+        // The first starting point of the request is the one reported.
+        self.trusted.get_or_insert(trust);
+        let total = chain.len() as u32;
+        let mut root = root;
+        for (done, batch) in chain.into_iter().rev().enumerate() {
+            (self.progress)(
+                &format!("re-executing batch {}", batch.index),
+                done as u32,
+                total,
+            );
+            root = self.execute(&batch, root).await?;
+        }
+        (self.progress)("comparing with L1", total, total);
+        Ok(())
+    }
+
+    /// A trusted output root for `block`: one computed here, the genesis root, or a proposal
+    /// finalized in L1's finalized state.
+    async fn trusted_root(&mut self, block: u64) -> Fallible<Option<(Trust, B256)>> {
+        if let Some(known) = self.known.get(&block) {
+            return Ok(Some((Trust::Browser { block }, known.output_root)));
+        }
+        if block == 0 {
+            return Ok(Some((Trust::Genesis, self.genesis_root)));
+        }
+        let finalized_through = match self.finalized_through {
+            Some(n) => n,
+            None => {
+                let out: Bytes = self
+                    .l1
+                    .call(
+                        "eth_call",
+                        json!([
+                            { "to": self.rollup, "input": Bytes::from(Rollup::latestFinalizedCall {}.abi_encode()) },
+                            "finalized"
+                        ]),
+                    )
+                    .await?;
+                // No code yet in L1's finalized state: the deployment is not finalized, and
+                // neither is any proposal.
+                let through = if out.is_empty() {
+                    0
+                } else {
+                    Rollup::latestFinalizedCall::abi_decode_returns(&out)
+                        .map_err(|e| format!("latestFinalized(): {e}"))?
+                        .l2Block
+                };
+                self.finalized_through = Some(through);
+                through
+            }
+        };
+        if block > finalized_through {
+            return Ok(None);
+        }
+        for proposal in self.proposals_at(&[block]).await? {
+            let out: Bytes = self
+                .l1
+                .call(
+                    "eth_call",
+                    json!([
+                        { "to": self.rollup, "input": Bytes::from(Rollup::proposalCall { index: proposal.index }.abi_encode()) },
+                        "finalized"
+                    ]),
+                )
+                .await?;
+            let p = Rollup::proposalCall::abi_decode_returns(&out)
+                .map_err(|e| format!("proposal({}): {e}", proposal.index))?;
+            if p.finalized && p.l2Block == block {
+                return Ok(Some((
+                    Trust::Finalized {
+                        proposal: proposal.index,
+                        block,
+                    },
+                    p.outputRoot,
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Re-executes one batch on top of the trusted `parent_root`; returns its last block's root.
+    async fn execute(&mut self, batch: &BatchInfo, parent_root: B256) -> Fallible<B256> {
+        let started = now_ms();
+        let (first, last) = batch.range()?;
+        let index = batch.index;
+        let hash = batch.l1_tx_hash;
+        let receipt: Option<TransactionReceipt> = self
+            .l1
+            .call("eth_getTransactionReceipt", json!([hash]))
+            .await?;
+        let receipt = receipt.ok_or_else(|| {
+            format!("L1 has no transaction {hash}, which the indexer gave for batch {index}")
+        })?;
+        let committed = receipt
+            .inner
+            .logs()
+            .iter()
+            .filter(|log| log.address() == self.rollup)
+            .filter_map(|log| Rollup::BatchAppended::decode_log_data(log.data()).ok())
+            .find(|e| e.index == index)
+            .ok_or_else(|| format!("L1 transaction {hash} did not append batch {index}"))?;
+        let inclusion_block = receipt
+            .block_number
+            .ok_or_else(|| format!("L1 transaction {hash} is not in a block"))?;
+        let tx: Option<Transaction> = self
+            .l1
+            .call("eth_getTransactionByHash", json!([hash]))
+            .await?;
+        let tx = tx.ok_or_else(|| format!("L1 has no transaction {hash}"))?;
+        let data = Rollup::appendBatchCall::abi_decode(tx.input())
+            .map_err(|e| format!("L1 transaction {hash} is not an appendBatch call: {e}"))?
+            .data;
+
+        let witness: WitnessResponse = self
+            .indexer
+            .get(&format!("/witness/{first}?through={last}"))
+            .await?;
+        if witness.from != first {
+            return Err(format!(
+                "the indexer's witness starts at block {}, not {first}",
+                witness.from
+            ));
+        }
+        let parent_origin = match l1_origin_number_of(&witness.parent) {
+            Some(origin) => origin,
+            None => self.deployment,
+        };
+        if parent_origin > inclusion_block {
+            return Err(format!(
+                "the parent block's L1 origin {parent_origin} is after the batch's L1 block {inclusion_block}"
+            ));
+        }
+        let l1_origins = self.origins(parent_origin, inclusion_block).await?;
+        let fetched = now_ms();
+
+        let request = VerifyRequest {
+            config: self.config.clone(),
+            batch: data.clone(),
+            batch_hash: committed.hash,
+            inclusion_block,
+            l1_origins,
+            parent: witness.parent,
+            trusted_output_root: parent_root,
+            witness: witness.witness,
+            proposals: BTreeMap::new(),
+        };
+        let verdict = verify_batch(&request).map_err(|e| format!("batch {index}: {e}"))?;
+        let numbers: Vec<u64> = verdict.blocks.iter().map(|b| b.number).collect();
+        if numbers != (first..=last).collect::<Vec<_>>() {
+            return Err(format!(
+                "batch {index} derives blocks {numbers:?}, but the indexer says {first}–{last}"
+            ));
+        }
+        for block in &verdict.blocks {
+            let root = KnownRoot {
+                number: block.number,
+                state_root: block.state_root,
+                output_root: block.output_root,
+            };
+            self.known.insert(block.number, root);
+            self.computed.push(root);
+        }
+        let executed = now_ms();
+        self.batches.push(BatchReport {
+            index,
+            first,
+            last,
+            bytes: data.len() as u64,
+            fetch_ms: (fetched - started) as u64,
+            execute_ms: (executed - fetched) as u64,
+        });
+        Ok(self.known[&last].output_root)
+    }
+
+    /// The L1 blocks `from..=to` with their deposits, read from L1.
+    async fn origins(&self, from: u64, to: u64) -> Fallible<Vec<L1Origin>> {
+        let params = (from..=to)
+            .map(|n| json!([format!("{n:#x}"), false]))
+            .collect();
+        let blocks: Vec<Option<Block>> = self.l1.call_many("eth_getBlockByNumber", params).await?;
+        let logs: Vec<Log> = self
+            .l1
+            .call(
+                "eth_getLogs",
+                json!([{
+                    "address": self.rollup,
+                    "topics": [Rollup::Deposited::SIGNATURE_HASH],
+                    "fromBlock": format!("{from:#x}"),
+                    "toBlock": format!("{to:#x}"),
+                }]),
+            )
+            .await?;
+        let mut deposits: BTreeMap<u64, Vec<Deposit>> = BTreeMap::new();
+        for log in logs {
+            let number = log
+                .block_number
+                .ok_or("L1 gave a deposit log without its block")?;
+            let e = Rollup::Deposited::decode_log_data(log.data())
+                .map_err(|e| format!("a deposit log in L1 block {number}: {e}"))?;
+            deposits.entry(number).or_default().push(Deposit {
+                nonce: e.nonce,
+                from: e.from,
+                to: e.to,
+                mint: e.value,
+                gas_limit: e.gasLimit,
+                data: e.data,
+            });
+        }
+        let mut origins = Vec::with_capacity(blocks.len());
+        for (n, block) in (from..=to).zip(blocks) {
+            let block = block.ok_or_else(|| format!("L1 has no block {n}"))?;
+            origins.push(L1Origin {
+                number: n,
+                hash: block.header.hash,
+                timestamp: block.header.timestamp,
+                deposits: deposits.remove(&n).unwrap_or_default(),
+            });
+        }
+        Ok(origins)
+    }
+
+    /// The output root of `block`, if known or computed here.
+    fn output_root(&self, block: u64) -> Option<B256> {
+        match block {
+            0 => Some(self.genesis_root),
+            n => self.known.get(&n).map(|k| k.output_root),
+        }
+    }
+
+    /// The proposals on L1 for `numbers`, compared with the roots computed here.
+    async fn proposals(&self, numbers: &[u64]) -> Fallible<Vec<ProposalCheck>> {
+        let mut checks = Vec::new();
+        for p in self.proposals_at(numbers).await? {
+            let Some(computed) = self.output_root(p.block) else {
+                continue;
+            };
+            let standing = p.claimed == computed || self.is_valid(p.index).await?;
+            checks.push(ProposalCheck {
+                index: p.index,
+                block: p.block,
+                claimed: p.claimed,
+                computed,
+                standing,
+            });
+        }
+        Ok(checks)
+    }
+
+    /// Whether L1's latest state counts proposal `index` valid.
+    async fn is_valid(&self, index: u64) -> Fallible<bool> {
+        let out: Bytes = self
+            .l1
+            .call(
+                "eth_call",
+                json!([
+                    { "to": self.rollup, "input": Bytes::from(Rollup::isValidCall { index }.abi_encode()) },
+                    "latest"
+                ]),
+            )
+            .await?;
+        Rollup::isValidCall::abi_decode_returns(&out).map_err(|e| format!("isValid({index}): {e}"))
+    }
+
+    /// Every proposal made on L1 for one of `numbers`, from the contract's events.
+    async fn proposals_at(&self, numbers: &[u64]) -> Fallible<Vec<Proposed>> {
+        let mut out = Vec::new();
+        for chunk in numbers.chunks(100) {
+            let topics: Vec<B256> = chunk.iter().map(|&n| topic(n)).collect();
+            let logs: Vec<Log> = self
+                .l1
+                .call(
+                    "eth_getLogs",
+                    json!([{
+                        "address": self.rollup,
+                        "topics": [Rollup::OutputProposed::SIGNATURE_HASH, null, null, topics],
+                        "fromBlock": format!("{:#x}", self.deployment),
+                        "toBlock": "latest",
+                    }]),
+                )
+                .await?;
+            for log in logs {
+                let e = Rollup::OutputProposed::decode_log_data(log.data())
+                    .map_err(|e| format!("a proposal log: {e}"))?;
+                out.push(Proposed {
+                    index: e.index,
+                    block: e.l2Block,
+                    claimed: e.outputRoot,
+                });
+            }
+        }
+        out.sort_by_key(|p| p.index);
+        Ok(out)
+    }
+}
+
+type Done = (Verdict, Vec<ProposalCheck>, Option<AccountCheck>);
+
+/// A proposal as its event on L1 says.
+#[derive(Debug, Clone, Copy)]
+struct Proposed {
+    index: u64,
+    block: u64,
+    claimed: B256,
+}
+
+fn not_from_a_batch(block: u64) -> String {
+    format!(
+        "the indexer says block {block} came from no batch (force-included deposits), which the \
+         chain of re-execution cannot pass"
+    )
+}
+
+/// Mismatch as soon as one proposal that L1 still counts valid claims a root other than the
+/// computed one.
+pub fn verdict_of(proposals: &[ProposalCheck]) -> Verdict {
+    if proposals.iter().all(|p| p.matches() || !p.standing) {
+        Verdict::Verified
+    } else {
+        Verdict::Mismatch
+    }
+}
+
+/// Checks an EIP-1186 proof against a verified state root. Returns the proved account and whether
+/// the indexer's stated values equal the proved ones.
+pub fn check_account(
+    address: Address,
+    root: KnownRoot,
+    slots: &[B256],
+    proof: &EIP1186AccountProofResponse,
+) -> Fallible<(AccountCheck, bool)> {
+    let leaf = verify_proof(
+        root.state_root,
+        keccak256(address).as_slice(),
+        &proof.account_proof,
+    )
+    .map_err(|e| format!("the account proof does not check out: {e}"))?;
+    let account = match leaf {
+        Some(rlp) => TrieAccount::decode(&mut rlp.as_slice())
+            .map_err(|e| format!("the proved account does not decode: {e}"))?,
+        None => TrieAccount {
+            nonce: 0,
+            balance: U256::ZERO,
+            storage_root: EMPTY_ROOT_HASH,
+            code_hash: KECCAK_EMPTY,
+        },
+    };
+    let mut honest = proof.balance == account.balance
+        && proof.nonce == account.nonce
+        && proof.code_hash == account.code_hash
+        && proof.storage_hash == account.storage_root;
+    let mut storage = Vec::with_capacity(slots.len());
+    for &slot in slots {
+        let Some(given) = proof.storage_proof.iter().find(|s| s.key.as_b256() == slot) else {
+            return Err(format!("the indexer gave no proof for slot {slot}"));
+        };
+        let leaf = verify_proof(
+            account.storage_root,
+            keccak256(slot).as_slice(),
+            &given.proof,
+        )
+        .map_err(|e| format!("the proof of slot {slot} does not check out: {e}"))?;
+        let value = match leaf {
+            Some(rlp) => U256::decode(&mut rlp.as_slice())
+                .map_err(|e| format!("slot {slot} does not decode: {e}"))?,
+            None => U256::ZERO,
+        };
+        honest &= given.value == value;
+        storage.push((slot, value));
+    }
+    Ok((
+        AccountCheck {
+            block: root.number,
+            state_root: root.state_root,
+            balance: account.balance,
+            nonce: account.nonce,
+            code_hash: account.code_hash,
+            storage,
+        },
+        honest,
+    ))
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests;
