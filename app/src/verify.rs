@@ -294,18 +294,53 @@ pub fn task_key(task: &Task) -> String {
     serde_json::to_string(task).unwrap_or_default()
 }
 
-/// The verdict of one proposal within an outcome: its own comparison decides.
-fn focused_verdict(outcome: &Outcome, proposal: u64) -> Verdict {
+/// The verdict on one proposal within an outcome, and why: its own comparison decides.
+fn focused(outcome: &Outcome, proposal: u64) -> (Verdict, Option<String>) {
     match (
         &outcome.verdict,
         outcome.proposals.iter().find(|p| p.index == proposal),
     ) {
-        (Verdict::CannotVerify { .. }, _) => outcome.verdict.clone(),
-        (_, Some(p)) if p.matches() => Verdict::Verified,
-        (_, Some(_)) => Verdict::Mismatch,
-        (_, None) => Verdict::CannotVerify {
-            reason: format!("proposal {proposal} was not found in L1's events"),
-        },
+        (Verdict::CannotVerify { reason }, _) => (outcome.verdict.clone(), Some(reason.clone())),
+        (_, Some(p)) if p.matches() => (
+            Verdict::Verified,
+            Some("its root equals the one re-executed from L1 data".into()),
+        ),
+        (_, Some(p)) => (
+            Verdict::Mismatch,
+            Some(format!(
+                "it claims a root that re-execution does not give: fraud ({})",
+                if p.standing {
+                    "still standing on L1"
+                } else {
+                    "L1 already invalidated it"
+                }
+            )),
+        ),
+        (_, None) => {
+            let reason = format!("proposal {proposal} was not found in L1's events");
+            (
+                Verdict::CannotVerify {
+                    reason: reason.clone(),
+                },
+                Some(reason),
+            )
+        }
+    }
+}
+
+/// Why a whole outcome has its verdict.
+fn reason_of(outcome: &Outcome) -> Option<String> {
+    match &outcome.verdict {
+        Verdict::CannotVerify { reason } => Some(reason.clone()),
+        Verdict::Mismatch => Some(
+            "a proposal standing on L1 claims a root that re-execution does not give: fraud".into(),
+        ),
+        Verdict::Verified if outcome.proposals.is_empty() && outcome.account.is_none() => Some(
+            "no proposal on L1 covers these blocks yet; the roots computed here are kept as \
+             trusted starting points"
+                .into(),
+        ),
+        Verdict::Verified => None,
     }
 }
 
@@ -339,11 +374,11 @@ pub fn VerifyPanel(
                     </div>
                 }.into_any(),
                 Job::Finished(outcome) => {
-                    let verdict = match proposal {
-                        Some(p) => focused_verdict(&outcome, p),
-                        None => outcome.verdict.clone(),
+                    let (verdict, reason) = match proposal {
+                        Some(p) => focused(&outcome, p),
+                        None => (outcome.verdict.clone(), reason_of(&outcome)),
                     };
-                    view! { <OutcomeView outcome=*outcome verdict=verdict/> }.into_any()
+                    view! { <OutcomeView outcome=*outcome verdict=verdict reason=reason/> }.into_any()
                 }
             })}
         </div>
@@ -352,16 +387,8 @@ pub fn VerifyPanel(
 
 /// A finished verification: verdict, starting point, timings, comparisons.
 #[component]
-fn OutcomeView(outcome: Outcome, verdict: Verdict) -> impl IntoView {
+fn OutcomeView(outcome: Outcome, verdict: Verdict, reason: Option<String>) -> impl IntoView {
     let label = verdict.label();
-    let reason = match &verdict {
-        Verdict::CannotVerify { reason } => Some(reason.clone()),
-        Verdict::Mismatch => Some(
-            "a proposal standing on L1 claims a root that re-execution does not give: fraud"
-                .to_owned(),
-        ),
-        Verdict::Verified => None,
-    };
     let execute_ms: u64 = outcome.batches.iter().map(|b| b.execute_ms).sum();
     let fetch_ms: u64 = outcome.batches.iter().map(|b| b.fetch_ms).sum();
     view! {

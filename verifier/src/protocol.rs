@@ -54,7 +54,7 @@ pub enum Task {
         numbers: Vec<u64>,
     },
     /// Check an account's balance, nonce, code hash and storage with an EIP-1186 proof against the
-    /// newest state root this browser verified (verifying the latest batch first if there is none).
+    /// state root of the latest batch's last block, verified first.
     Account {
         /// The account.
         address: Address,

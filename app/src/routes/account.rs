@@ -37,7 +37,7 @@ pub fn AccountPage() -> impl IntoView {
                     <dt>"As of block"</dt><dd>{a.block}</dd>
                 </dl>
                 <h2>"Verify"</h2>
-                <p class="hint">"Checks balance, nonce and code hash with an EIP-1186 proof against the newest state root this browser verified."</p>
+                <p class="hint">"Checks balance, nonce and code hash with an EIP-1186 proof against the state root of the latest batch, which this browser verifies first."</p>
                 {match a.address.parse() {
                     Ok(address) => view! { <VerifyPanel task=Task::Account { address, slots: Vec::new() }/> }.into_any(),
                     Err(_) => view! { <p class="error">"Not an address."</p> }.into_any(),

@@ -1,6 +1,8 @@
 //! The explorer's pages against the devnet with the demonstration on: the overview's charts and links, a
 //! batch, a game the faulty proposer lost, its proposal, search by transaction hash, a block and an
-//! account. Each page is saved as a screenshot under `target/e2e/`.
+//! account, with the in-browser light node verifying the game's moves, the faulty proposal
+//! ("mismatch"), a batch ("verified") and the account's proof. Each page is saved as a screenshot
+//! under `target/e2e/`.
 
 use std::time::Duration;
 
@@ -117,6 +119,35 @@ async fn every_page_from_the_overview_to_a_lost_game() {
         .expect("text");
     assert!(steps.contains("the arbiter re-executed block"), "{steps}");
     assert!(steps.contains("challenger wins"), "{steps}");
+    // The light node's own verdict on each move, computed in this browser.
+    click(&browser, "#check-moves").await;
+    let verdicts = eventually(
+        "the light node's move verdicts",
+        Duration::from_secs(180),
+        || async {
+            let els = browser
+                .client
+                .find_all(Locator::Css("ol.timeline .move-verdict"))
+                .await
+                .ok()?;
+            let mut texts = Vec::new();
+            for el in els {
+                texts.push(el.text().await.ok()?);
+            }
+            (!texts.is_empty()).then_some(texts)
+        },
+    )
+    .await;
+    assert!(
+        verdicts[0].contains("the proposal's root is wrong"),
+        "{verdicts:?}"
+    );
+    assert!(
+        verdicts
+            .iter()
+            .any(|v| v.contains("this decision is right")),
+        "{verdicts:?}"
+    );
     browser.screenshot("page-game").await;
 
     // Its proposal: the claimed root differs from the derived one.
@@ -127,7 +158,69 @@ async fn every_page_from_the_overview_to_a_lost_game() {
         text_of(&browser, "#proposal-status", Duration::from_secs(5)).await,
         "invalidated"
     );
+    click(&browser, "#verify-button").await;
+    let verdict = text_of(&browser, "#verify-verdict", Duration::from_secs(180)).await;
+    assert_eq!(verdict, "mismatch");
     browser.screenshot("page-proposal").await;
+
+    // A batch from the overview verifies in the browser. While a wrong proposal on its blocks
+    // still stands on L1 the verdict is "mismatch"; then the index must agree that the proposal
+    // is wrong, and a later batch (or the same one, once the game removed it) is tried.
+    let verified_batch = eventually("a verified batch", Duration::from_secs(240), || async {
+        browser.client.goto(&devnet.url).await.ok()?;
+        let links = eventually("batch links", Duration::from_secs(30), || async {
+            let links = browser
+                .client
+                .find_all(Locator::Css("table.batches td a"))
+                .await
+                .ok()?;
+            (!links.is_empty()).then_some(links)
+        })
+        .await;
+        links[0].clone().click().await.ok()?;
+        click(&browser, "#verify-button").await;
+        let verdict = text_of(&browser, "#verify-verdict", Duration::from_secs(180)).await;
+        match verdict.as_str() {
+            "verified" => {
+                let trusted =
+                    text_of(&browser, ".verify-outcome .trusted", Duration::from_secs(5)).await;
+                assert!(
+                    trusted.contains("genesis")
+                        || trusted.contains("verified earlier in this browser"),
+                    "{trusted}"
+                );
+                Some(browser.client.current_url().await.ok()?.path().to_owned())
+            }
+            "mismatch" => {
+                let rows = browser
+                    .client
+                    .find_all(Locator::Css("table.proposal-checks tr"))
+                    .await
+                    .ok()?;
+                for row in rows {
+                    let text = row.text().await.ok()?;
+                    if text.contains("still standing") {
+                        let index: u64 = text
+                            .split_whitespace()
+                            .next()?
+                            .trim_start_matches('#')
+                            .parse()
+                            .ok()?;
+                        let p = api(&browser, &devnet, &format!("/proposals/{index}")).await?;
+                        assert_eq!(
+                            p["matches"], false,
+                            "the light node calls proposal {index} wrong: {p}"
+                        );
+                    }
+                }
+                None
+            }
+            other => panic!("verifying a batch gave {other:?}"),
+        }
+    })
+    .await;
+    assert!(verified_batch.starts_with("/batches/"), "{verified_batch}");
+    browser.screenshot("page-batch-verified").await;
 
     // Search by a transaction's hash lands on the transaction.
     let hash = eventually("a transaction", Duration::from_secs(60), || async {
@@ -176,6 +269,18 @@ async fn every_page_from_the_overview_to_a_lost_game() {
     click(&browser, "dl.fields a[href^='/accounts/']").await;
     let balance = text_of(&browser, "#account-balance", Duration::from_secs(30)).await;
     assert!(balance.ends_with("ETH"), "{balance}");
+    click(&browser, "#verify-button").await;
+    let verdict = text_of(&browser, "#verify-verdict", Duration::from_secs(180)).await;
+    assert_eq!(verdict, "verified");
+    let proved = text_of(&browser, "#proved-balance", Duration::from_secs(5)).await;
+    assert!(proved.ends_with("ETH"), "{proved}");
+    let count = text_of(&browser, "#verified-count", Duration::from_secs(5)).await;
+    let count: usize = count
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(count >= 1, "batches verified in this browser: {count}");
     browser.screenshot("page-account").await;
 
     browser.close().await;
