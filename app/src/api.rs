@@ -317,6 +317,9 @@ pub struct Batch {
     pub data_hash: String,
     /// Compressed size (bytes).
     pub size: u64,
+    /// Bytes once decompressed (accepted batches).
+    #[serde(default)]
+    pub raw_size: Option<u64>,
     /// `accepted` or `dropped`.
     pub status: String,
     /// Why it was dropped.

@@ -439,6 +439,7 @@ mod tests {
             l1_tx_hash: hash(0xbb),
             data_hash: hash(0xcc),
             size: 1234,
+            raw_size: accepted.then_some(4321),
             status: if accepted { "accepted" } else { "dropped" }.into(),
             reason: (!accepted).then(|| "undecodable: bad version".into()),
             parent_hash: accepted.then(|| hash(2)),

@@ -95,7 +95,9 @@ pub fn BatchPage() -> impl IntoView {
                         <dt>"L1 block"</dt><dd>{b.l1_block}</dd>
                         <dt>"L1 transaction"</dt><dd><Hex value=b.l1_tx_hash/></dd>
                         <dt>"Data hash"</dt><dd><Hex value=b.data_hash/></dd>
-                        <dt>"Size"</dt><dd>{format!("{} bytes (compressed)", b.size)}</dd>
+                        <dt>"Size"</dt><dd>{format!("{} bytes posted", b.size)}{b.raw_size.map(|raw| format!(
+                            "; {raw} bytes decompressed (ratio {:.1}×)", raw as f64 / b.size.max(1) as f64
+                        ))}</dd>
                         <dt>"L2 blocks"</dt><dd>{range}</dd>
                     </dl>
                     <h2>"Verify"</h2>

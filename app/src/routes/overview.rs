@@ -150,5 +150,14 @@ pub fn BatchChart(
         .rev()
         .map(|b| b.size as f64 / 1024.0)
         .collect();
-    view! { <BarChart title="Batch size (KiB, compressed)" values=sizes format=|v| format!("{v:.2}")/> }
+    // Dropped batches, and batches indexed before the decompressed size was kept, have no ratio.
+    let ratios: Vec<f64> = batches
+        .iter()
+        .rev()
+        .filter_map(|b| Some(b.raw_size? as f64 / b.size.max(1) as f64))
+        .collect();
+    view! {
+        <BarChart title="Batch size (KiB, compressed)" values=sizes format=|v| format!("{v:.2}")/>
+        <BarChart title="Compression ratio (decompressed ÷ posted)" values=ratios format=|v| format!("{v:.1}×")/>
+    }
 }

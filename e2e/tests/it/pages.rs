@@ -50,13 +50,14 @@ async fn every_page_from_the_overview_to_a_lost_game() {
     browser.client.goto(&devnet.url).await.expect("overview");
     text_of(&browser, "table.batches td a", Duration::from_secs(90)).await;
     text_of(&browser, "#head-safe", Duration::from_secs(30)).await;
-    // Charts of transactions per second, gas per block and batch sizes, drawn as SVG bars.
+    // Charts of transactions per second, gas per block, batch sizes and compression ratios, drawn
+    // as SVG bars.
     let charts = browser
         .client
         .find_all(Locator::Css("figure.chart"))
         .await
         .expect("charts");
-    assert_eq!(charts.len(), 3);
+    assert_eq!(charts.len(), 4);
     eventually("bars in the charts", Duration::from_secs(30), || async {
         let bars = browser
             .client

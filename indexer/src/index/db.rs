@@ -632,8 +632,8 @@ async fn insert_deposit(tx: &mut Tx<'_>, d: &DepositRow) -> DbResult<()> {
 async fn insert_batch(tx: &mut Tx<'_>, b: &BatchRow) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO batches (idx, l1_block, log_index, l1_tx_hash, data_hash, size, status, reason,
-            parent_hash, first_block, last_block, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            parent_hash, first_block, last_block, data, raw_size)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(int(b.index))
     .bind(int(b.l1_block))
@@ -647,6 +647,7 @@ async fn insert_batch(tx: &mut Tx<'_>, b: &BatchRow) -> DbResult<()> {
     .bind(b.blocks.map(|(first, _)| int(first)))
     .bind(b.blocks.map(|(_, last)| int(last)))
     .bind(b.data.as_ref().map(|d| d.to_vec()))
+    .bind(b.raw_size.map(int))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -435,6 +435,11 @@ impl Indexer {
                 if let (Some(first), Some(last)) = (mine.first(), mine.last()) {
                     batch.blocks = Some((first.block.header.number, last.block.header.number));
                     batch.parent_hash = Some(first.block.header.parent_hash);
+                    batch.raw_size = batch.data.as_ref().and_then(|data| {
+                        light_node::decode_batch(data, self.shared.genesis.config.max_batch_size)
+                            .ok()
+                            .map(|b| alloy_rlp::Encodable::length(&b) as u64)
+                    });
                 } else {
                     batch.status = BatchStatus::Dropped;
                     batch.reason = Some(

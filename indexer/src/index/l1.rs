@@ -284,6 +284,7 @@ pub fn decode(block: &L1Block) -> Decoded {
                     l1_tx_hash,
                     data_hash: e.hash,
                     size: e.size.try_into().unwrap_or(u64::MAX),
+                    raw_size: None,
                     status,
                     reason,
                     parent_hash: None,

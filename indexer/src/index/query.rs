@@ -721,6 +721,8 @@ pub struct BatchView {
     pub data_hash: B256,
     /// Bytes posted.
     pub size: u64,
+    /// Bytes once decompressed (accepted batches; absent for batches indexed before it was kept).
+    pub raw_size: Option<u64>,
     /// `accepted` or `dropped`.
     pub status: String,
     /// Why it was dropped.
@@ -736,7 +738,7 @@ pub struct BatchView {
 }
 
 const BATCH_COLUMNS: &str =
-    "idx, l1_block, l1_tx_hash, data_hash, size, status, reason, parent_hash,
+    "idx, l1_block, l1_tx_hash, data_hash, size, raw_size, status, reason, parent_hash,
     first_block, last_block";
 
 fn batch_view(row: &AnyRow, heads: &FinalityHeads) -> DbResult<BatchView> {
@@ -747,6 +749,7 @@ fn batch_view(row: &AnyRow, heads: &FinalityHeads) -> DbResult<BatchView> {
         l1_tx_hash: h(row, "l1_tx_hash")?,
         data_hash: h(row, "data_hash")?,
         size: u(row, "size")?,
+        raw_size: opt_u(row, "raw_size")?,
         status: s(row, "status")?,
         reason: row.try_get::<Option<String>, _>("reason")?,
         parent_hash: opt_h(row, "parent_hash")?,

@@ -64,6 +64,8 @@ pub struct BatchRow {
     pub data_hash: B256,
     /// Bytes posted.
     pub size: u64,
+    /// Bytes once decompressed, for an accepted batch.
+    pub raw_size: Option<u64>,
     /// Accepted or dropped.
     pub status: BatchStatus,
     /// Why it was dropped.

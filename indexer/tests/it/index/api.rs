@@ -379,6 +379,11 @@ async fn verify_from_l1(
             .expect("L1")
             .expect("the batch transaction");
     let call = Rollup::appendBatchCall::abi_decode(tx.input()).expect("appendBatch");
+    // The index keeps the decompressed size, for the compression ratio.
+    let decoded = light_node::decode_batch(&call.data, h.devnet.genesis.config.max_batch_size)
+        .expect("the batch decodes");
+    let raw = alloy_rlp::Encodable::length(&decoded) as u64;
+    assert_eq!(batch.batch.raw_size, Some(raw));
     let origins = L1Origins::new(h.l1.clone(), h.devnet.genesis.rollup, 0);
     let parent_origin = light_node::l1_origin_number_of(&witness.parent)
         .unwrap_or(h.devnet.genesis.l1_origin.number);
