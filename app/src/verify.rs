@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use alloy_primitives::U256;
 use leptos::prelude::*;
 use serde::{Serialize, de::DeserializeOwned};
 use verifier::protocol::{
@@ -410,6 +411,9 @@ fn OutcomeView(outcome: Outcome, verdict: Verdict, reason: Option<String>) -> im
                     <dt>"Balance"</dt><dd id="proved-balance">{crate::components::eth(&a.balance.to_string())}</dd>
                     <dt>"Nonce"</dt><dd id="proved-nonce">{a.nonce}</dd>
                     <dt>"Code hash"</dt><dd>{short(&a.code_hash.to_string())}</dd>
+                    {a.storage.into_iter().map(|(slot, value)| view! {
+                        <dt>{format!("Slot {}", U256::from_be_bytes(slot.0))}</dt><dd class="proved-slot">{value.to_string()}</dd>
+                    }).collect_view()}
                 </dl>
             })}
         </div>

@@ -9,7 +9,18 @@ use crate::{
     routes::tx::TxTable,
     verify::VerifyPanel,
 };
+use alloy_primitives::{Address, B256, U256};
 use verifier::protocol::Task;
+
+/// Storage slots typed as comma-separated numbers (decimal or 0x-hex); the first that is not one is
+/// the error.
+fn parse_slots(text: &str) -> Result<Vec<B256>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<U256>().map(B256::from).map_err(|_| s.to_owned()))
+        .collect()
+}
 
 /// `/accounts/{address}`.
 #[component]
@@ -20,6 +31,7 @@ pub fn AccountPage() -> impl IntoView {
         format!("/accounts/{address}")
     });
     let txs = live_get::<Page<Tx>>(move || format!("/accounts/{}/txs", address()));
+    let slots = RwSignal::new(String::new());
     view! {
         <section>
             <Loaded resource=account render={|a: Account| view! {
@@ -36,15 +48,35 @@ pub fn AccountPage() -> impl IntoView {
                     <dt>"Transactions"</dt><dd>{a.tx_count}</dd>
                     <dt>"As of block"</dt><dd>{a.block}</dd>
                 </dl>
-                <h2>"Verify"</h2>
-                <p class="hint">"Checks balance, nonce and code hash with an EIP-1186 proof against the state root of the latest batch, which this browser verifies first."</p>
-                {match a.address.parse() {
-                    Ok(address) => view! { <VerifyPanel task=Task::Account { address, slots: Vec::new() }/> }.into_any(),
-                    Err(_) => view! { <p class="error">"Not an address."</p> }.into_any(),
-                }}
             }}/>
+            // Outside the live-reloaded part, so that typing is never interrupted.
+            <h2>"Verify"</h2>
+            <p class="hint">"Checks balance, nonce, code hash and the storage slots given with an EIP-1186 proof against the state root of the latest batch, which this browser verifies first."</p>
+            <label class="slots">"Storage slots to prove (comma-separated numbers): "
+                <input id="proof-slots" type="text" placeholder="0x0, 0x1" bind:value=slots/>
+            </label>
+            {move || match (address().parse::<Address>(), parse_slots(&slots.get())) {
+                (Ok(address), Ok(slots)) => view! { <VerifyPanel task=Task::Account { address, slots }/> }.into_any(),
+                (Err(_), _) => view! { <p class="error">"Not an address."</p> }.into_any(),
+                (_, Err(slot)) => view! { <p class="error">{format!("Not a storage slot: {slot}")}</p> }.into_any(),
+            }}
             <h2>"Transactions"</h2>
             <Loaded resource=txs render={|page: Page<Tx>| view! { <TxTable txs=page.items/> }}/>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_slots_read_as_numbers() {
+        assert_eq!(
+            parse_slots(" 0x0, 5 ,"),
+            Ok(vec![B256::ZERO, B256::with_last_byte(5)])
+        );
+        assert_eq!(parse_slots(""), Ok(vec![]));
+        assert_eq!(parse_slots("0x1, zz"), Err("zz".to_owned()));
     }
 }

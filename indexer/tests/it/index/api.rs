@@ -249,6 +249,29 @@ async fn derives_and_serves(backend: Backend) {
     .expect("the storage proof verifies");
     assert!(slot.is_some());
 
+    // The browser's account check over the same proof: values proved, a lying answer caught, a
+    // tampered node refused.
+    let root = verifier::protocol::KnownRoot {
+        number: safe,
+        state_root: at.block.state_root,
+        output_root: at.block.output_root,
+    };
+    let slot7 = B256::with_last_byte(7);
+    let (checked, honest) = verifier::run::check_account(store, root, &[slot7], &proof)
+        .expect("the browser's check passes");
+    assert!(honest);
+    assert_eq!(checked.storage, vec![(slot7, U256::from(42u64))]);
+    assert_eq!(checked.nonce, proof.nonce);
+    let mut lying = proof.clone();
+    lying.storage_proof[0].value = U256::from(43u64);
+    let (_, honest) = verifier::run::check_account(store, root, &[slot7], &lying).expect("checks");
+    assert!(!honest, "a stated value its proof does not give is caught");
+    let mut tampered = proof.clone();
+    let mut node = tampered.account_proof[0].to_vec();
+    node[3] ^= 1;
+    tampered.account_proof[0] = node.into();
+    assert!(verifier::run::check_account(store, root, &[slot7], &tampered).is_err());
+
     // Proposals, games, search.
     let deadline_proposal = Instant::now() + Duration::from_secs(60);
     let proposals: Page<ProposalView> = loop {
