@@ -109,7 +109,9 @@ fn status_json_from_the_server_parses() {
     let json = r#"{"l1":{"reachable":true,"chain_id":31337,"head":12,"finalized":1},
         "l2":{"chain_id":42069,"unsafe_head":9,"safe":8,"l1_finalized":2,"proposed":4,"finalized":0},
         "index":{"derived_l1_block":12,"sync_lag":0,"reorgs":0,"divergence":null,"error":null},
-        "rollup":{}}"#;
+        "rollup":{"rollup":"0x5fbdb2315678afecb367f032d93f642f64180aa3",
+            "l1_origin":{"number":1,"hash":"0x0101010101010101010101010101010101010101010101010101010101010101","timestamp":5,"deposits":[]}}}"#;
     let status: Status = serde_json::from_str(json).expect("valid status JSON");
     assert_eq!(status.l1.head, Some(12));
+    assert_eq!(status.rollup.map(|r| r.l1_origin.number), Some(1));
 }

@@ -111,6 +111,9 @@ pub struct DevnetArgs {
     /// Do not run the traffic generator.
     #[arg(long)]
     pub no_traffic: bool,
+    /// Gas limit of every L2 block (a new rollup's parameter; the devnet's default is 30,000,000).
+    #[arg(long)]
+    pub block_gas_limit: Option<u64>,
 }
 
 impl Cli {
@@ -284,6 +287,9 @@ async fn start_roles(
     config.proposer.interval = args.proposal_interval.max(1);
     config.proposer.faulty_every = args.faulty_every;
     config.batcher.max_age = std::time::Duration::from_secs(args.batch_max_age);
+    if let Some(limit) = args.block_gas_limit {
+        config.chain.block_gas_limit = limit;
+    }
     match devnet::start(config.clone()).await {
         Err(devnet::DevnetError::StaleL1 { .. }) if own_anvil => {
             let stale = args.data_dir.join(format!(

@@ -94,6 +94,25 @@ impl Cmd {
             .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// Runs to completion with its standard output shown and returned; a non-zero exit is a
+    /// failure.
+    pub(crate) fn output_shown(mut self) -> Result<String, Failed> {
+        let what = self.describe();
+        println!("$ {what}");
+        let out = self
+            .0
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .map_err(|e| Failed(format!("cannot run `{what}`: {e}")))?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        print!("{stdout}");
+        if out.status.success() {
+            Ok(stdout)
+        } else {
+            Err(Failed(format!("`{what}` failed ({})", out.status)))
+        }
+    }
+
     /// Starts the command in the background.
     pub(crate) fn spawn(mut self) -> Result<Child, Failed> {
         let what = self.describe();

@@ -4,7 +4,9 @@
 //!   `indexer devnet` until Ctrl-C.
 //! - `cargo xtask test`: formatting, clippy, native tests (with a throwaway PostgreSQL server on
 //!   loopback), wasm tests in headless Chromium, and the end-to-end browser tests.
+//! - `cargo xtask bench [NAME…] [--quick]`: benchmarks beside their peers (docs/benchmarks.md).
 
+mod bench;
 mod cmd;
 mod contracts;
 mod postgres;
@@ -29,10 +31,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
+        Some("bench") => bench::bench(&args[1..]),
         Some("setup") => Tools::new().ensure_all(true).map(|_| ()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run [-- INDEXER-ARGS]  set up, build and start the devnet and explorer\n  test                   run every check CI runs\n  setup                  install what run and test need, then stop"
+                "usage: cargo xtask <command>\n\n  run [-- INDEXER-ARGS]  set up, build and start the devnet and explorer\n  test                   run every check CI runs\n  bench [NAME…] [--quick]  benchmarks beside their peers (trie, derivation, light-node, bundle)\n  setup                  install what run and test need, then stop"
             );
             return ExitCode::from(2);
         }
@@ -213,6 +216,8 @@ fn test() -> Result<(), Failed> {
             "verifier",
             "-p",
             "app",
+            "-p",
+            "bench",
         ])
         .args(["--all-targets", "--", "-D", "warnings"])
         .current_dir(root())

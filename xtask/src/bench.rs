@@ -1,0 +1,315 @@
+//! `cargo xtask bench [NAME…] [--quick]`: every figure beside a peer measured in the same run, as a
+//! ratio with min/median/max over repeated runs, written to `target/bench/report.json` and printed
+//! as a markdown table (a full run also refreshes the table in `docs/benchmarks.md`).
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::{Cmd, Failed, bundle_size, root, step, target_dir, tools::Tools};
+
+/// The benchmarks, in the order a full run takes them.
+const ALL: [&str; 4] = ["trie", "derivation", "light-node", "bundle"];
+/// Marks the generated table in `docs/benchmarks.md`.
+const TABLE_START: &str = "<!-- bench:table -->";
+const TABLE_END: &str = "<!-- /bench:table -->";
+
+/// Line prefixes the runners print (`bench::FIGURE_PREFIX`, `bench::SAMPLES_PREFIX`).
+const FIGURE_PREFIX: &str = "BENCH-FIGURE ";
+const SAMPLES_PREFIX: &str = "BENCH-SAMPLES ";
+
+pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let mut names: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    if let Some(bad) = names.iter().find(|n| !ALL.contains(n)) {
+        return Err(Failed(format!(
+            "unknown benchmark {bad:?}; choose from {}",
+            ALL.join(", ")
+        )));
+    }
+    if names.is_empty() {
+        names = ALL.to_vec();
+    }
+    let env = Tools::new().ensure_all(true)?;
+    let mut figures: Vec<Value> = Vec::new();
+
+    let native: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| matches!(*n, "trie" | "derivation" | "light-node"))
+        .collect();
+    let mut native_samples = None;
+    if !native.is_empty() {
+        step("native benchmarks (release build)");
+        Cmd::new("cargo")
+            .args(["build", "--release", "-p", "bench", "--bin", "bench"])
+            .current_dir(root())
+            .run()?;
+        let mut cmd = Cmd::new(target_dir().join("release/bench")).args(&native);
+        if quick {
+            cmd = cmd.arg("--quick");
+        }
+        let out = cmd.output_shown()?;
+        figures.extend(lines(&out, FIGURE_PREFIX)?);
+        native_samples = lines(&out, SAMPLES_PREFIX)?.into_iter().next();
+    }
+
+    if names.contains(&"light-node") {
+        step("light node in headless Chromium (wasm, release build)");
+        let mut cmd = Cmd::new("cargo")
+            .args([
+                "test",
+                "--profile",
+                "wasm-verifier",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                "bench",
+                "--test",
+                "wasm",
+                "--",
+                "--nocapture",
+            ])
+            .current_dir(root())
+            .env("CHROMEDRIVER", &env.chromedriver)
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                "wasm-bindgen-test-runner",
+            )
+            .env("PATH", &env.path);
+        if quick {
+            cmd = cmd.env("BENCH_QUICK", "1");
+        }
+        let out = cmd.output_shown()?;
+        let wasm = lines(&out, SAMPLES_PREFIX)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Failed("the browser printed no samples".into()))?;
+        let native = native_samples
+            .ok_or_else(|| Failed("the native light-node run printed no samples".into()))?;
+        figures.push(light_node_figure(&wasm, &native)?);
+    }
+
+    if names.contains(&"bundle") {
+        step("bundle (trunk release build)");
+        crate::build_app(&env)?;
+        let size = bundle_size()?;
+        for (metric, bytes, goal_kb) in [
+            ("UI shell, gzipped", size.shell, 150.0),
+            (
+                "UI shell and verifier worker, gzipped",
+                size.shell + size.worker,
+                700.0,
+            ),
+        ] {
+            let kb = bytes as f64 / 1000.0;
+            figures.push(figure(
+                "bundle",
+                metric,
+                "KB",
+                false,
+                &[kb],
+                "the goal",
+                &[goal_kb],
+                &format!("<= {goal_kb} KB"),
+                kb <= goal_kb,
+            ));
+        }
+        let kb = size.worker as f64 / 1000.0;
+        figures.push(figure(
+            "bundle",
+            "verifier worker, gzipped",
+            "KB",
+            false,
+            &[kb],
+            "the UI shell",
+            &[size.shell as f64 / 1000.0],
+            "none (reported)",
+            true,
+        ));
+    }
+
+    let report = json!({
+        "date": Cmd::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"]).output().unwrap_or_default().trim(),
+        "quick": quick,
+        "machine": machine(),
+        "figures": figures,
+    });
+    let dir = target_dir().join("bench");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Failed(format!("cannot create {}: {e}", dir.display())))?;
+    let path = dir.join("report.json");
+    let text = serde_json::to_string_pretty(&report).expect("a JSON value serializes");
+    std::fs::write(&path, text)
+        .map_err(|e| Failed(format!("cannot write {}: {e}", path.display())))?;
+
+    let table = table(&report);
+    step("report");
+    println!("{table}");
+    println!("report: {}", path.display());
+    if !quick && names.len() == ALL.len() {
+        refresh_docs(&root().join("docs/benchmarks.md"), &table)?;
+    }
+    Ok(())
+}
+
+/// The JSON after `prefix` on each line that has it.
+fn lines(out: &str, prefix: &str) -> Result<Vec<Value>, Failed> {
+    out.lines()
+        .filter_map(|l| l.find(prefix).map(|at| &l[at + prefix.len()..]))
+        .map(|json| {
+            serde_json::from_str(json)
+                .map_err(|e| Failed(format!("unreadable bench line {json:?}: {e}")))
+        })
+        .collect()
+}
+
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default()
+}
+
+fn spread(samples: &[f64]) -> Value {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let median = if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    };
+    json!({ "min": sorted[0], "median": median, "max": sorted[n - 1] })
+}
+
+/// A figure in the runners' shape (`bench::Figure`).
+#[allow(clippy::too_many_arguments)]
+fn figure(
+    bench: &str,
+    metric: &str,
+    unit: &str,
+    higher_is_better: bool,
+    ours: &[f64],
+    peer_name: &str,
+    peer: &[f64],
+    goal: &str,
+    met: bool,
+) -> Value {
+    let (o, p) = (spread(ours), spread(peer));
+    let ratio = o["median"].as_f64().unwrap_or(f64::NAN) / p["median"].as_f64().unwrap_or(f64::NAN);
+    json!({
+        "bench": bench, "metric": metric, "unit": unit, "higher_is_better": higher_is_better,
+        "ours": o, "peer_name": peer_name, "peer": p, "ratio": ratio, "goal": goal, "met": met,
+        "runs": ours.len(),
+    })
+}
+
+/// The browser's time beside the native time for the same batch.
+fn light_node_figure(wasm: &Value, native: &Value) -> Result<Value, Failed> {
+    let (w, n) = (numbers(&wasm["ms"]), numbers(&native["ms"]));
+    if w.is_empty() || n.is_empty() {
+        return Err(Failed("light-node samples are empty".into()));
+    }
+    let wasm_median = spread(&w)["median"].as_f64().unwrap_or(f64::NAN);
+    let ratio = wasm_median / spread(&n)["median"].as_f64().unwrap_or(f64::NAN);
+    Ok(figure(
+        "light-node",
+        &format!(
+            "verify one batch ({} bytes compressed, {} blocks, {} transactions) in Chromium",
+            wasm["batch_bytes"], wasm["blocks"], wasm["transactions"]
+        ),
+        "ms",
+        false,
+        &w,
+        "the same batch, native",
+        &n,
+        "ratio <= 2.0 and median <= 1500 ms",
+        ratio <= 2.0 && wasm_median <= 1500.0,
+    ))
+}
+
+/// Cores and CPU model.
+fn machine() -> Value {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    json!({ "cores": cores, "cpu": cpu })
+}
+
+fn fmt(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn cell(s: &Value) -> String {
+    let get = |k: &str| s[k].as_f64().unwrap_or(f64::NAN);
+    format!(
+        "{} ({}–{})",
+        fmt(get("median")),
+        fmt(get("min")),
+        fmt(get("max"))
+    )
+}
+
+/// The report as a markdown table.
+fn table(report: &Value) -> String {
+    let mut out = format!(
+        "Machine: {} cores, {}. Date: {}.{}\n\n| bench | figure | unit | ours: median (min–max) | peer | peer: median (min–max) | ratio | goal | met |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        report["machine"]["cores"],
+        report["machine"]["cpu"].as_str().unwrap_or("unknown"),
+        report["date"].as_str().unwrap_or(""),
+        if report["quick"] == true {
+            " Quick run."
+        } else {
+            ""
+        },
+    );
+    for f in report["figures"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            f["bench"].as_str().unwrap_or(""),
+            f["metric"].as_str().unwrap_or(""),
+            f["unit"].as_str().unwrap_or(""),
+            cell(&f["ours"]),
+            f["peer_name"].as_str().unwrap_or(""),
+            cell(&f["peer"]),
+            fmt(f["ratio"].as_f64().unwrap_or(f64::NAN)),
+            f["goal"].as_str().unwrap_or(""),
+            if f["met"] == true { "yes" } else { "**no**" },
+        ));
+    }
+    out
+}
+
+/// Replaces the table between the markers in `docs/benchmarks.md`.
+fn refresh_docs(path: &Path, table: &str) -> Result<(), Failed> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
+    let (Some(start), Some(end)) = (text.find(TABLE_START), text.find(TABLE_END)) else {
+        return Err(Failed(format!(
+            "{} lacks the {TABLE_START} … {TABLE_END} markers",
+            path.display()
+        )));
+    };
+    let updated = format!("{}{TABLE_START}\n{table}{}", &text[..start], &text[end..]);
+    std::fs::write(path, updated)
+        .map_err(|e| Failed(format!("cannot write {}: {e}", path.display())))?;
+    println!("updated the table in {}", path.display());
+    Ok(())
+}
