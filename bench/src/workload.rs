@@ -41,7 +41,11 @@ pub struct Key {
 impl Key {
     /// The `i`-th benchmark key.
     pub fn new(i: usize) -> Self {
-        let secret = keccak256(format!("rollup-explorer bench key {i}"));
+        Self::from_secret(keccak256(format!("rollup-explorer bench key {i}")))
+    }
+
+    /// The key with this secret.
+    pub fn from_secret(secret: B256) -> Self {
         let probe = B256::repeat_byte(0xaa);
         let sig = alloy_consensus::crypto::secp256k1::sign_message(secret, probe)
             .expect("a hash is a valid key");

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::{Cmd, Failed, bundle_size, root, step, target_dir, tools::Tools};
 
 /// The benchmarks, in the order a full run takes them.
-const ALL: [&str; 4] = ["trie", "derivation", "light-node", "bundle"];
+const ALL: [&str; 5] = ["sequencer", "derivation", "light-node", "trie", "bundle"];
 /// Marks the generated table in `docs/benchmarks.md`.
 const TABLE_START: &str = "<!-- bench:table -->";
 const TABLE_END: &str = "<!-- /bench:table -->";
@@ -40,16 +40,20 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
     let native: Vec<&str> = names
         .iter()
         .copied()
-        .filter(|n| matches!(*n, "trie" | "derivation" | "light-node"))
+        .filter(|n| matches!(*n, "sequencer" | "trie" | "derivation" | "light-node"))
         .collect();
     let mut native_samples = None;
     if !native.is_empty() {
         step("native benchmarks (release build)");
-        Cmd::new("cargo")
-            .args(["build", "--release", "-p", "bench", "--bin", "bench"])
-            .current_dir(root())
-            .run()?;
-        let mut cmd = Cmd::new(target_dir().join("release/bench")).args(&native);
+        let mut build = vec!["build", "--release", "-p", "bench", "--bin", "bench"];
+        if native.contains(&"sequencer") {
+            build.extend(["-p", "indexer", "--bin", "indexer"]);
+        }
+        Cmd::new("cargo").args(&build).current_dir(root()).run()?;
+        let mut cmd = Cmd::new(target_dir().join("release/bench"))
+            .args(&native)
+            .env("INDEXER_BIN", target_dir().join("release/indexer"))
+            .env("ANVIL_BIN", &env.anvil);
         if quick {
             cmd = cmd.arg("--quick");
         }

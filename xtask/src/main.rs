@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Some("setup") => Tools::new().ensure_all(true).map(|_| ()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run [-- INDEXER-ARGS]  set up, build and start the devnet and explorer\n  test                   run every check CI runs\n  bench [NAME…] [--quick]  benchmarks beside their peers (trie, derivation, light-node, bundle)\n  setup                  install what run and test need, then stop"
+                "usage: cargo xtask <command>\n\n  run [-- INDEXER-ARGS]  set up, build and start the devnet and explorer\n  test                   run every check CI runs\n  bench [NAME…] [--quick] benchmarks beside their peers: sequencer, derivation, light-node, trie, bundle\n  setup                  install what run and test need, then stop"
             );
             return ExitCode::from(2);
         }

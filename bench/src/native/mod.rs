@@ -1,5 +1,7 @@
 //! The native benchmarks.
 
+mod sequencer;
+
 use std::{process::ExitCode, time::Instant};
 
 use alloy_consensus::TxEnvelope;
@@ -28,15 +30,18 @@ pub(crate) fn main() -> ExitCode {
         .filter(|a| !a.starts_with("--"))
         .collect();
     if names.is_empty() {
-        names = vec!["trie", "derivation", "light-node"];
+        names = vec!["trie", "derivation", "light-node", "sequencer"];
     }
     for name in names {
         match name {
             "trie" => trie(quick),
             "derivation" => derivation(quick),
             "light-node" => light_node(quick),
+            "sequencer" => sequencer::sequencer(quick),
             other => {
-                eprintln!("bench: unknown benchmark {other:?} (trie, derivation, light-node)");
+                eprintln!(
+                    "bench: unknown benchmark {other:?} (trie, derivation, light-node, sequencer)"
+                );
                 return ExitCode::FAILURE;
             }
         }
@@ -131,7 +136,7 @@ fn derivation(quick: bool) {
     let mgas = |t: &Vec<f64>| t.iter().map(|s| gas / s / 1e6).collect::<Vec<_>>();
     let per_s = |t: &Vec<f64>| t.iter().map(|s| blocks / s).collect::<Vec<_>>();
     let label = format!(
-        "{} batches, {} blocks, {} Mgas",
+        "{} batches, {} blocks, {:.1} Mgas",
         history.inputs.len(),
         blocks,
         gas / 1e6
