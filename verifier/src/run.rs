@@ -358,25 +358,12 @@ impl<'a, S: Source> Run<'a, S> {
         let finalized_through = match self.finalized_through {
             Some(n) => n,
             None => {
-                let out: Bytes = self
-                    .l1
-                    .call(
-                        "eth_call",
-                        json!([
-                            { "to": self.rollup, "input": Bytes::from(Rollup::latestFinalizedCall {}.abi_encode()) },
-                            "finalized"
-                        ]),
-                    )
-                    .await?;
                 // No code yet in L1's finalized state: the deployment is not finalized, and
                 // neither is any proposal.
-                let through = if out.is_empty() {
-                    0
-                } else {
-                    Rollup::latestFinalizedCall::abi_decode_returns(&out)
-                        .map_err(|e| format!("latestFinalized(): {e}"))?
-                        .l2Block
-                };
+                let through = self
+                    .call_rollup(Rollup::latestFinalizedCall {}, "finalized")
+                    .await?
+                    .map_or(0, |latest| latest.l2Block);
                 self.finalized_through = Some(through);
                 through
             }
@@ -385,18 +372,12 @@ impl<'a, S: Source> Run<'a, S> {
             return Ok(None);
         }
         for proposal in self.proposals_at(&[block]).await? {
-            let out: Bytes = self
-                .l1
-                .call(
-                    "eth_call",
-                    json!([
-                        { "to": self.rollup, "input": Bytes::from(Rollup::proposalCall { index: proposal.index }.abi_encode()) },
-                        "finalized"
-                    ]),
-                )
-                .await?;
-            let p = Rollup::proposalCall::abi_decode_returns(&out)
-                .map_err(|e| format!("proposal({}): {e}", proposal.index))?;
+            let call = Rollup::proposalCall {
+                index: proposal.index,
+            };
+            let Some(p) = self.call_rollup(call, "finalized").await? else {
+                continue;
+            };
             if p.finalized && p.l2Block == block {
                 return Ok(Some((
                     Trust::Finalized {
@@ -580,17 +561,28 @@ impl<'a, S: Source> Run<'a, S> {
 
     /// Whether L1's latest state counts proposal `index` valid.
     async fn is_valid(&self, index: u64) -> Fallible<bool> {
+        self.call_rollup(Rollup::isValidCall { index }, "latest")
+            .await?
+            .ok_or_else(|| format!("L1 has no Rollup contract at {}", self.rollup))
+    }
+
+    /// Calls the Rollup contract in L1's state at `block` (`latest`, `finalized`); `None` when the
+    /// contract has no code in that state.
+    async fn call_rollup<C: SolCall>(&self, call: C, block: &str) -> Fallible<Option<C::Return>> {
+        let input = Bytes::from(call.abi_encode());
         let out: Bytes = self
             .l1
             .call(
                 "eth_call",
-                json!([
-                    { "to": self.rollup, "input": Bytes::from(Rollup::isValidCall { index }.abi_encode()) },
-                    "latest"
-                ]),
+                json!([{ "to": self.rollup, "input": input }, block]),
             )
             .await?;
-        Rollup::isValidCall::abi_decode_returns(&out).map_err(|e| format!("isValid({index}): {e}"))
+        if out.is_empty() {
+            return Ok(None);
+        }
+        C::abi_decode_returns(&out)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", C::SIGNATURE))
     }
 
     /// Every proposal made on L1 for one of `numbers`, from the contract's events.

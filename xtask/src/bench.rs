@@ -178,6 +178,7 @@ fn numbers(v: &Value) -> Vec<f64> {
         .unwrap_or_default()
 }
 
+/// As `bench::Spread::of` (xtask stays free of the workspace's heavy crates, so it builds fast).
 fn spread(samples: &[f64]) -> Value {
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
