@@ -45,11 +45,18 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
     let mut native_samples = None;
     if !native.is_empty() {
         step("native benchmarks (release build)");
-        let mut build = vec!["build", "--release", "-p", "bench", "--bin", "bench"];
+        // Built apart: the server recovers senders with libsecp256k1, while the runner keeps the
+        // pure-Rust k256 the browser uses, so the light node's native time is the same code's.
         if native.contains(&"sequencer") {
-            build.extend(["-p", "indexer", "--bin", "indexer"]);
+            Cmd::new("cargo")
+                .args(["build", "--release", "-p", "indexer", "--bin", "indexer"])
+                .current_dir(root())
+                .run()?;
         }
-        Cmd::new("cargo").args(&build).current_dir(root()).run()?;
+        Cmd::new("cargo")
+            .args(["build", "--release", "-p", "bench", "--bin", "bench"])
+            .current_dir(root())
+            .run()?;
         let mut cmd = Cmd::new(target_dir().join("release/bench"))
             .args(&native)
             .env("INDEXER_BIN", target_dir().join("release/indexer"))
