@@ -644,6 +644,21 @@ pub fn verdict_of(proposals: &[ProposalCheck]) -> Verdict {
     }
 }
 
+/// The value a Merkle proof proves under `keccak256(key)` in the trie of `root`, decoded; `None`
+/// when it proves the key absent.
+fn proved<T: Decodable>(
+    root: B256,
+    key: &[u8],
+    proof: &[Bytes],
+    what: &str,
+) -> Fallible<Option<T>> {
+    let leaf = verify_proof(root, keccak256(key).as_slice(), proof)
+        .map_err(|e| format!("the proof of {what} does not check out: {e}"))?;
+    leaf.map(|rlp| T::decode(&mut rlp.as_slice()))
+        .transpose()
+        .map_err(|e| format!("the proved value of {what} does not decode: {e}"))
+}
+
 /// Checks an EIP-1186 proof against a verified state root. Returns the proved account and whether
 /// the indexer's stated values equal the proved ones.
 pub fn check_account(
@@ -652,22 +667,18 @@ pub fn check_account(
     slots: &[B256],
     proof: &EIP1186AccountProofResponse,
 ) -> Fallible<(AccountCheck, bool)> {
-    let leaf = verify_proof(
+    let account = proved(
         root.state_root,
-        keccak256(address).as_slice(),
+        address.as_slice(),
         &proof.account_proof,
-    )
-    .map_err(|e| format!("the account proof does not check out: {e}"))?;
-    let account = match leaf {
-        Some(rlp) => TrieAccount::decode(&mut rlp.as_slice())
-            .map_err(|e| format!("the proved account does not decode: {e}"))?,
-        None => TrieAccount {
-            nonce: 0,
-            balance: U256::ZERO,
-            storage_root: EMPTY_ROOT_HASH,
-            code_hash: KECCAK_EMPTY,
-        },
-    };
+        "the account",
+    )?
+    .unwrap_or(TrieAccount {
+        nonce: 0,
+        balance: U256::ZERO,
+        storage_root: EMPTY_ROOT_HASH,
+        code_hash: KECCAK_EMPTY,
+    });
     let mut honest = proof.balance == account.balance
         && proof.nonce == account.nonce
         && proof.code_hash == account.code_hash
@@ -677,17 +688,9 @@ pub fn check_account(
         let Some(given) = proof.storage_proof.iter().find(|s| s.key.as_b256() == slot) else {
             return Err(format!("the indexer gave no proof for slot {slot}"));
         };
-        let leaf = verify_proof(
-            account.storage_root,
-            keccak256(slot).as_slice(),
-            &given.proof,
-        )
-        .map_err(|e| format!("the proof of slot {slot} does not check out: {e}"))?;
-        let value = match leaf {
-            Some(rlp) => U256::decode(&mut rlp.as_slice())
-                .map_err(|e| format!("slot {slot} does not decode: {e}"))?,
-            None => U256::ZERO,
-        };
+        let what = format!("slot {slot}");
+        let value = proved(account.storage_root, slot.as_slice(), &given.proof, &what)?
+            .unwrap_or(U256::ZERO);
         honest &= given.value == value;
         storage.push((slot, value));
     }
