@@ -491,60 +491,107 @@ async fn finality_advances_in_order_and_an_invalidated_proposals_blocks_go_back_
         c.challenge_window = 20;
     })
     .await;
-    let _challenger = spawn_challenger(&x, quick()).await;
+    let l1 = &x.h.l1;
+    let rollup = rollup(&x);
+    let proposer = dev_signer(PROPOSER_KEY_INDEX).address();
     // Proposal 1 (the second) is wrong; it covers the blocks after proposal 0's.
     let block = super::super::sequencer::end_to_end::PROPOSAL_INTERVAL + 2;
     let mut stages: Vec<Finality> = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let detail = loop {
-        assert!(
-            Instant::now() < deadline,
-            "block {block} never finalized; stages seen {stages:?}"
+    // Every reading of the block's finality: one stage in both places, stages listed lowest first,
+    // and times that never go back along them.
+    let mut observe = |detail: &BlockDetail| {
+        let f = &detail.finality_detail;
+        assert_eq!(f.stage, detail.block.finality, "one stage in both places");
+        if stages.last() != Some(&f.stage) {
+            stages.push(f.stage);
+        }
+        let order: Vec<Finality> = f.reached.iter().map(|r| r.stage).collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(order, sorted);
+        assert_eq!(order.last(), Some(&f.stage));
+        let times: Vec<u64> = f
+            .reached
+            .iter()
+            .filter(|r| r.stage != Finality::L1Finalized)
+            .filter_map(|r| r.at)
+            .collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{f:#?}");
+        match f.stage {
+            Finality::Finalized => assert_eq!(f.next, None),
+            _ => assert!(f.next.is_some()),
+        }
+    };
+
+    // 1. The wrong proposal covers the block. The challenger starts only now, and the proposer is
+    // left with less than a proposal bond (enough to defend, not to propose): proposal 1 stays
+    // the only proposal over the block until its game is played out.
+    let detail = until_reached(&x, block, Finality::Proposed, &mut observe).await;
+    let covering = detail
+        .finality_detail
+        .reached
+        .iter()
+        .find(|r| r.stage == Finality::Proposed)
+        .and_then(|r| r.proposal)
+        .expect("the covering proposal");
+    assert_eq!(covering, 1, "proposal 1 covers block {block}");
+    if detail.finality_detail.stage == Finality::Proposed {
+        let next = detail.finality_detail.next.as_ref().expect("a next stage");
+        let p = rollup.proposal(1).call().await.expect("proposal");
+        assert_eq!(
+            (next.stage, next.expected_at),
+            (Finality::Finalized, Some(p.deadline))
         );
+    }
+    let funds = l1.get_balance(proposer).await.expect("balance");
+    let _: serde_json::Value = l1
+        .raw_request(
+            "anvil_setBalance".into(),
+            (
+                proposer,
+                rollup.proposalBond().call().await.expect("bond") / U256::from(2),
+            ),
+        )
+        .await
+        .expect("anvil_setBalance");
+    let _challenger = spawn_challenger(&x, quick()).await;
+
+    // 2. Proposal 1 loses its game: the block goes back below `proposed`, and says why.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(Instant::now() < deadline, "proposal 1 never lost");
         let (status, body) = x.get(&format!("/blocks/{block}")).await;
-        if status == 200 {
-            let detail: BlockDetail = serde_json::from_value(body).expect("a block");
-            let f = &detail.finality_detail;
-            assert_eq!(f.stage, detail.block.finality, "one stage in both places");
-            if stages.last() != Some(&f.stage) {
-                stages.push(f.stage);
-            }
-            // Stages are listed lowest first, and times never go back along them.
-            let order: Vec<Finality> = f.reached.iter().map(|r| r.stage).collect();
-            let mut sorted = order.clone();
-            sorted.sort();
-            assert_eq!(order, sorted);
-            assert_eq!(order.last(), Some(&f.stage));
-            let times: Vec<u64> = f
-                .reached
-                .iter()
-                .filter(|r| r.stage != Finality::L1Finalized)
-                .filter_map(|r| r.at)
-                .collect();
-            assert!(times.windows(2).all(|w| w[0] <= w[1]), "{f:#?}");
-            match f.stage {
-                Finality::Proposed => {
-                    let next = f.next.as_ref().expect("a next stage");
-                    assert_eq!(next.stage, Finality::Finalized);
-                    let proposal = f.reached.last().and_then(|r| r.proposal).expect("proposal");
-                    let p = rollup(&x)
-                        .proposal(proposal)
-                        .call()
-                        .await
-                        .expect("proposal");
-                    assert_eq!(next.expected_at, Some(p.deadline));
-                }
-                Finality::Finalized => {
-                    assert_eq!(f.next, None);
-                    break detail;
-                }
-                _ => assert!(f.next.is_some()),
-            }
+        assert_eq!(status, 200);
+        let detail: BlockDetail = serde_json::from_value(body).expect("a block");
+        observe(&detail);
+        let f = &detail.finality_detail;
+        if f.invalidated.iter().any(|i| i.proposal == 1 && i.lost) {
+            assert!(
+                f.stage < Finality::Proposed,
+                "the invalidation took the block back below proposed: {f:#?}"
+            );
+            assert!(f.reached.iter().all(|r| r.stage < Finality::Proposed));
+            break;
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
-    };
-    // It was proposed (wrongly), went back below `proposed` when that proposal lost, and was
-    // proposed again and finalized.
+    }
+
+    // 3. Funded again, the honest proposer covers the block anew, and it is finalized.
+    let _: serde_json::Value = l1
+        .raw_request("anvil_setBalance".into(), (proposer, funds))
+        .await
+        .expect("anvil_setBalance");
+    let detail = until_reached(&x, block, Finality::Finalized, &mut observe).await;
+    let f = &detail.finality_detail;
+    assert_eq!(f.stage, Finality::Finalized);
+    assert!(
+        f.invalidated.iter().any(|i| i.proposal == 1 && i.lost),
+        "{f:#?}"
+    );
+    let final_proposal = f.reached.last().and_then(|r| r.proposal).expect("proposal");
+    assert!(final_proposal > 1);
+    let p = rollup.proposal(final_proposal).call().await.expect("p");
+    assert!(p.finalized && !p.lost);
     let proposed_at = stages
         .iter()
         .position(|s| *s == Finality::Proposed)
@@ -553,17 +600,8 @@ async fn finality_advances_in_order_and_an_invalidated_proposals_blocks_go_back_
         stages[proposed_at..]
             .iter()
             .any(|s| *s < Finality::Proposed),
-        "the invalidation took the block back below proposed: {stages:?}"
+        "stages seen: {stages:?}"
     );
-    let f = &detail.finality_detail;
-    assert!(
-        f.invalidated.iter().any(|i| i.proposal == 1 && i.lost),
-        "{f:#?}"
-    );
-    let final_proposal = f.reached.last().and_then(|r| r.proposal).expect("proposal");
-    assert!(final_proposal > 1);
-    let p = rollup(&x).proposal(final_proposal).call().await.expect("p");
-    assert!(p.finalized && !p.lost);
 }
 
 /// Polls `/blocks/{block}` until its finality has reached `stage`, passing every reading to
