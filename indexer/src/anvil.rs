@@ -23,6 +23,9 @@ pub struct AnvilConfig {
     pub block_time: Option<u64>,
     /// Where anvil's own output goes; discarded when `None`.
     pub log_path: Option<PathBuf>,
+    /// A file anvil loads its chain from when it exists and saves it to when it stops (`--state`),
+    /// so that a restarted anvil carries on the same chain.
+    pub state: Option<PathBuf>,
 }
 
 /// Why anvil could not be started.
@@ -92,6 +95,9 @@ impl Anvil {
             .stdin(Stdio::null());
         if let Some(seconds) = config.block_time {
             cmd.arg("--block-time").arg(seconds.to_string());
+        }
+        if let Some(state) = &config.state {
+            cmd.arg("--state").arg(state);
         }
         match &config.log_path {
             Some(path) => {

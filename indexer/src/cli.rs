@@ -142,6 +142,7 @@ async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
                 addr: args.l1_addr,
                 block_time: Some(args.l1_block_time),
                 log_path: Some(args.data_dir.join("anvil.log")),
+                state: None,
             };
             let node = Anvil::start(&config).await?;
             tracing::info!(url = node.url(), pid = node.pid(), "anvil started");

@@ -68,6 +68,7 @@ impl Devnet {
             addr: free_loopback_addr().expect("a free port"),
             block_time: Some(1),
             log_path: None,
+            state: None,
         };
         let anvil = Anvil::start(&config).await.expect("anvil starts");
         let l1 = L1Client::new(anvil.url()).expect("anvil URL");

@@ -402,6 +402,14 @@ impl Db {
         Ok(())
     }
 
+    /// The highest L1 block recorded finalized, if any.
+    pub async fn l1_finalized(&self) -> DbResult<Option<u64>> {
+        let row = sqlx::query("SELECT MAX(number) FROM l1_finality")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>(0)?.map(|n| n as u64))
+    }
+
     /// The output root of derived L2 block `number`.
     pub async fn output_root(&self, number: u64) -> DbResult<Option<B256>> {
         let row = sqlx::query("SELECT output_root FROM blocks WHERE number = $1")

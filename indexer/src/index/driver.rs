@@ -49,6 +49,19 @@ pub enum IndexError {
     /// The rollup's own deployment block is no longer on the L1 chain.
     #[error("the rollup's deployment (L1 block {0}) is no longer on the L1 chain")]
     DeploymentReorged(u64),
+    /// L1 replaced blocks it had already reported finalized. The index keeps what it derived from
+    /// the finalized chain and waits for L1 to return to it.
+    #[error(
+        "ALERT: L1 reorganised below its finalized block {finalized} (fork at {fork}); finalized data is never rewritten, so the index stays at L1 block {last} until L1 returns to the chain it finalized"
+    )]
+    FinalizedReorg {
+        /// The highest L1 block both chains share.
+        fork: u64,
+        /// The highest L1 block the index saw finalized.
+        finalized: u64,
+        /// The last L1 block the index derived.
+        last: u64,
+    },
 }
 
 /// How the indexer runs.
@@ -289,8 +302,12 @@ impl Indexer {
                 }
                 Ok(false) => self.shared.update(|s| s.error = None),
                 Err(e) => {
-                    tracing::warn!(error = %e, "indexing round failed; retrying from the index");
-                    self.shared.update(|s| s.error = Some(e.to_string()));
+                    let message = e.to_string();
+                    // A failure that repeats round after round is logged once; the status keeps it.
+                    if self.shared.status().error.as_ref() != Some(&message) {
+                        tracing::warn!(error = %e, "indexing round failed; retrying from the index");
+                    }
+                    self.shared.update(|s| s.error = Some(message));
                     if let Err(e) = self.reload().await {
                         tracing::error!(error = %e, "cannot reload the index");
                     }
@@ -365,6 +382,20 @@ impl Indexer {
             }
         }
         let fork = fork.ok_or(IndexError::DeploymentReorged(genesis_origin))?;
+        if let Some(finalized) = self.shared.db.l1_finalized().await?
+            && fork < finalized
+        {
+            let refused = IndexError::FinalizedReorg {
+                fork,
+                finalized,
+                last,
+            };
+            if self.shared.status().error != Some(refused.to_string()) {
+                tracing::error!(%refused, "deep L1 reorganisation refused");
+                self.shared.metrics.deep_reorgs_refused.inc();
+            }
+            return Err(refused);
+        }
         let depth = last - fork;
         tracing::warn!(fork, depth, "L1 reorganised; rolling the index back");
         self.shared.db.rollback_after(fork).await?;

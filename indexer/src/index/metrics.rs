@@ -44,6 +44,8 @@ pub struct Metrics {
     derivation_seconds: Histogram,
     /// L1 reorganisations followed.
     pub reorgs: Counter,
+    /// L1 reorganisations below the finalized block, refused.
+    pub deep_reorgs_refused: Counter,
     api_seconds: Family<RouteLabels, Histogram>,
 }
 
@@ -67,6 +69,7 @@ impl Metrics {
             l2_proposed: U64Gauge::default(),
             derivation_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
             reorgs: Counter::default(),
+            deep_reorgs_refused: Counter::default(),
             api_seconds: Family::new_with_constructor(latency_histogram),
             registry: Registry::default(),
         };
@@ -114,6 +117,11 @@ impl Metrics {
             "reorgs",
             "L1 reorganisations followed",
             metrics.reorgs.clone(),
+        );
+        registry.register(
+            "deep_reorgs_refused",
+            "L1 reorganisations below the finalized L1 block, refused (an alert: L1 broke finality)",
+            metrics.deep_reorgs_refused.clone(),
         );
         registry.register(
             "api_request_seconds",

@@ -5,6 +5,7 @@ mod api;
 mod crash;
 mod games;
 mod garbage;
+mod l1_outage;
 mod reorg;
 
 use std::{
@@ -199,10 +200,11 @@ pub(crate) async fn wait_index(shared: &IndexShared, number: u64, within: Durati
 }
 
 /// The index's blocks equal the sequencer's, hash for hash, and no row names an orphaned L1 block.
+/// Returns how many blocks were compared.
 pub(crate) async fn assert_consistent(
     shared: &IndexShared,
     sequencer: &indexer::sequencer::Sequencer,
-) {
+) -> u64 {
     use sqlx::Row;
     let rows = sqlx::query("SELECT number, hash FROM blocks ORDER BY number")
         .fetch_all(shared.db.pool())
@@ -228,6 +230,7 @@ pub(crate) async fn assert_consistent(
         "no row refers to an L1 block the index does not hold"
     );
     assert!(shared.status().divergence.is_none());
+    rows.len() as u64
 }
 
 /// An L2 address that never sends: a recipient.

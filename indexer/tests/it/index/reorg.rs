@@ -4,7 +4,10 @@
 use std::time::{Duration, Instant};
 
 use alloy::providers::Provider;
-use indexer::index::{self, query::BatchView, query::Page};
+use indexer::{
+    api::StatusResponse,
+    index::{self, query::BatchView, query::Page},
+};
 use sqlx::Row;
 
 use super::{Backend, IndexHarness, assert_consistent, fresh_database, recipient};
@@ -136,4 +139,108 @@ pub(crate) fn without_state(dump: &str) -> String {
         .next()
         .unwrap_or_default()
         .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_below_l1_finality_is_refused_with_an_alert_and_rewrites_nothing() {
+    let x = IndexHarness::start(Backend::Sqlite, "deep").await;
+    let h = &x.h;
+    // anvil finalizes 64 blocks behind its head: mine past that, ten blocks at a time with pauses
+    // for the batcher, until the index has recorded a finalized L1 block above a batch.
+    let mut batches: Page<BatchView>;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(Instant::now() < deadline, "no batch reached L1 finality");
+        let _: serde_json::Value =
+            h.l1.raw_request("anvil_mine".into(), (10u64, 1u64))
+                .await
+                .expect("anvil_mine");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let finalized = x.shared().db.l1_finalized().await.expect("db");
+        batches = x.get_ok("/batches").await;
+        let oldest = batches.items.iter().map(|b| b.l1_block).min();
+        if finalized.zip(oldest).is_some_and(|(f, b)| f > b + 2) {
+            break;
+        }
+    }
+    let finalized = x
+        .shared()
+        .db
+        .l1_finalized()
+        .await
+        .expect("db")
+        .expect("some");
+    // Freeze L1 and let the index take everything, then replace L1 from below its finalized block.
+    let _: serde_json::Value =
+        h.l1.raw_request("evm_setIntervalMining".into(), (0u64,))
+            .await
+            .expect("stop mining");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let head = h.l1.get_block_number().await.expect("head");
+    let until = Instant::now() + Duration::from_secs(60);
+    while x.shared().status().derived_l1_block < head {
+        assert!(Instant::now() < until, "the index did not reach L1's head");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let before = x.shared().db.dump().await.expect("dump");
+    let depth = head - finalized + 3;
+    let _: serde_json::Value =
+        h.l1.raw_request(
+            "anvil_reorg".into(),
+            (depth, Vec::<serde_json::Value>::new()),
+        )
+        .await
+        .expect("anvil_reorg");
+
+    // The alert: in the status, on every round, and in the metrics; the reorg is not followed.
+    let until = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        let status: StatusResponse = x.get_ok("/status").await;
+        if status
+            .index
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("ALERT"))
+        {
+            break status;
+        }
+        assert!(Instant::now() < until, "no alert: {status:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let alert = status.index.error.expect("alert");
+    assert!(alert.contains("finalized"), "{alert}");
+    assert_eq!(status.index.reorgs, 0, "the reorg was not followed");
+    let metrics = x
+        .http
+        .get(x.api.replace("/api/v1", "/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.lines().any(
+            |l| l.starts_with("rollup_indexer_deep_reorgs_refused_total") && !l.ends_with(" 0")
+        ),
+        "{metrics}"
+    );
+    // Nothing was rewritten, and the API still serves what was derived.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(x.shared().db.dump().await.expect("dump"), before);
+    let first = &batches.items.last().expect("a batch");
+    let batch: BatchView = x.get_ok(&format!("/batches/{}", first.index)).await;
+    assert_eq!(batch.l1_block, first.l1_block);
+    crate::chaos::Figures {
+        case: 7,
+        test: "reorg below L1 finality",
+        tried: 1,
+        faults: 1,
+        compared: before.lines().count() as u64,
+        detail: format!(
+            "a {depth}-block reorg under finalized block {finalized}: refused with an alert; the index dump ({} lines) unchanged",
+            before.lines().count()
+        ),
+    }
+    .report();
 }

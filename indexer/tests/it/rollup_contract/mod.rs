@@ -87,6 +87,7 @@ impl Devnet {
             addr: free_loopback_addr().expect("a free loopback port"),
             block_time: None,
             log_path: None,
+            state: None,
         };
         let anvil = Anvil::start(&config).await.expect("anvil starts");
         let url: alloy::transports::http::reqwest::Url = anvil.url().parse().expect("anvil URL");

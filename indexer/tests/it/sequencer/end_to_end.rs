@@ -35,14 +35,20 @@ pub(crate) struct Harness {
 pub(crate) const PROPOSAL_INTERVAL: u64 = 4;
 
 pub(crate) async fn start_anvil() -> Anvil {
-    Anvil::start(&AnvilConfig {
+    Anvil::start(&anvil_config(None))
+        .await
+        .expect("anvil starts")
+}
+
+/// anvil on a free loopback port, a block a second, keeping its chain in `state` when given.
+fn anvil_config(state: Option<std::path::PathBuf>) -> AnvilConfig {
+    AnvilConfig {
         bin: anvil_bin(),
         addr: free_loopback_addr().expect("port"),
         block_time: Some(1),
         log_path: None,
-    })
-    .await
-    .expect("anvil starts")
+        state,
+    }
 }
 
 impl Harness {
@@ -53,8 +59,10 @@ impl Harness {
     /// Starts the devnet with `adjust` applied to its configuration.
     pub(crate) async fn start_with(adjust: impl FnOnce(&mut DevnetConfig)) -> Self {
         indexer::telemetry::init();
-        let anvil = start_anvil().await;
         let dir = tempfile::tempdir().expect("temp dir");
+        let anvil = Anvil::start(&anvil_config(Some(dir.path().join("l1-state.json"))))
+            .await
+            .expect("anvil starts");
         let mut config = DevnetConfig::new(anvil.url(), dir.path());
         config.rpc.addr = free_loopback_addr().expect("port");
         config.proposer.interval = PROPOSAL_INTERVAL;
@@ -75,6 +83,25 @@ impl Harness {
             _anvil: anvil,
             _dir: dir,
         }
+    }
+}
+
+impl Harness {
+    /// Stops L1; anvil saves its chain.
+    pub(crate) fn stop_l1(&mut self) {
+        self._anvil.stop();
+    }
+
+    /// Starts L1 again on the same address with the chain it saved.
+    pub(crate) async fn start_l1(&mut self) {
+        let mut config = anvil_config(Some(self._dir.path().join("l1-state.json")));
+        config.addr = self
+            ._anvil
+            .url()
+            .trim_start_matches("http://")
+            .parse()
+            .expect("anvil's address");
+        self._anvil = Anvil::start(&config).await.expect("anvil restarts");
     }
 }
 

@@ -40,6 +40,7 @@ async fn dropped_transactions_are_resent_and_lingering_ones_replaced_under_one_n
         addr: free_loopback_addr().expect("port"),
         block_time: None,
         log_path: None,
+        state: None,
     })
     .await
     .expect("anvil");
