@@ -7,6 +7,7 @@ mod games;
 mod garbage;
 mod l1_outage;
 mod reorg;
+mod window;
 
 use std::{
     sync::Arc,
