@@ -7,6 +7,7 @@ mod games;
 mod garbage;
 mod l1_outage;
 mod reorg;
+mod unappliable;
 mod window;
 
 use std::{
