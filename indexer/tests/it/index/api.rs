@@ -304,22 +304,61 @@ async fn derives_and_serves(backend: Backend) {
     let found: SearchResponse = x.get_ok(&format!("/search?q={store}")).await;
     assert_eq!(found.results[0].kind, "account");
 
-    // Errors: one shape, the right status.
-    for (path, status, code) in [
+    // Errors: one shape, the right status, whatever the path, hash or page asked for.
+    let abuse: Vec<(String, u16, &str)> = [
         ("/blocks/abc", 400, "bad_request"),
         ("/blocks/99999999", 404, "not_found"),
+        ("/blocks/99999999999999999999999999", 400, "bad_request"),
         ("/blocks?limit=0", 400, "bad_request"),
         ("/blocks?limit=abc", 400, "bad_request"),
+        ("/blocks?limit=101", 400, "bad_request"),
+        ("/blocks?limit=1000000000", 400, "bad_request"),
+        ("/blocks?limit=-1", 400, "bad_request"),
+        ("/blocks?cursor=zzz", 400, "bad_request"),
         ("/txs/0x12", 400, "bad_request"),
         ("/accounts/nope", 400, "bad_request"),
         ("/witness/0", 400, "bad_request"),
         ("/no/such/route", 404, "not_found"),
-    ] {
+        ("/blocks/%2e%2e%2f%2e%2e%2fetc%2fpasswd", 400, "bad_request"),
+    ]
+    .into_iter()
+    .map(|(p, s, c)| (p.to_owned(), s, c))
+    .chain([
+        (format!("/txs/0x{}", "zz".repeat(32)), 400, "bad_request"),
+        (format!("/txs/0x{}", "00".repeat(32)), 404, "not_found"),
+        (format!("/blocks/0x{}", "ab".repeat(33)), 400, "bad_request"),
+        (format!("/blocks/{}", "7".repeat(5000)), 400, "bad_request"),
+    ])
+    .collect();
+    for (path, status, code) in &abuse {
         let (got, body) = x.get(path).await;
-        assert_eq!(got, status, "GET {path}: {body}");
+        assert_eq!(got, *status, "GET {path}: {body}");
         let error: ErrorBody = serde_json::from_value(body).expect("the error shape");
-        assert_eq!(error.error.code, code);
+        assert_eq!(error.error.code, *code, "GET {path}");
     }
+    // Deep pagination is a keyed seek: a cursor past the end is an empty page, one at the top a
+    // full one, never more than the limit.
+    let past: Page<BlockSummary> = x.get_ok("/blocks?cursor=0&limit=100").await;
+    assert!(
+        past.items.is_empty() && past.next_cursor.is_none(),
+        "{past:?}"
+    );
+    let top: Page<BlockSummary> = x
+        .get_ok(&format!("/blocks?cursor={}&limit=100", u64::MAX))
+        .await;
+    assert!(!top.items.is_empty() && top.items.len() <= 100);
+    crate::chaos::Figures {
+        case: 12,
+        test: "REST abuse",
+        tried: abuse.len() as u64 + 2,
+        faults: abuse.len() as u64,
+        compared: abuse.len() as u64 + 2,
+        detail: format!(
+            "{} bad paths, hashes and page sizes each answered 400 or 404 in the error shape; cursors past either end give bounded pages",
+            abuse.len()
+        ),
+    }
+    .report();
 
     // Pagination stays stable while blocks keep arriving: newest first, each once, down to genesis.
     let mut numbers = Vec::new();

@@ -3,6 +3,7 @@
 
 mod api;
 mod crash;
+mod dropped;
 mod games;
 mod garbage;
 mod l1_outage;

@@ -12,23 +12,39 @@ use super::{Chain, Devnet, revert, send};
 #[tokio::test]
 async fn batches_only_from_the_batcher_and_never_empty() {
     let devnet = Devnet::start().await;
-    let err = revert(
-        devnet
-            .outsider
-            .rollup
-            .appendBatch(Bytes::from_static(b"batch")),
-    )
-    .await;
-    assert_eq!(
-        err,
-        RollupErrors::NotBatcher(Rollup::NotBatcher {
-            caller: devnet.outsider.address,
-            batcher: devnet.batcher.address,
-        })
-    );
+    // Every other key, the rollup's other roles among them, is refused.
+    let others = [
+        &devnet.outsider,
+        &devnet.proposer,
+        &devnet.challenger,
+        &devnet.arbiter,
+        &devnet.rival,
+    ];
+    for other in others {
+        let err = revert(other.rollup.appendBatch(Bytes::from_static(b"batch"))).await;
+        assert_eq!(
+            err,
+            RollupErrors::NotBatcher(Rollup::NotBatcher {
+                caller: other.address,
+                batcher: devnet.batcher.address,
+            })
+        );
+    }
     let err = revert(devnet.batcher.rollup.appendBatch(Bytes::new())).await;
     assert_eq!(err, RollupErrors::EmptyBatch(Rollup::EmptyBatch {}));
     assert_eq!(devnet.rollup.batchCount().call().await.unwrap(), 0);
+    crate::chaos::Figures {
+        case: 3,
+        test: "batches from other keys",
+        tried: others.len() as u64 + 1,
+        faults: others.len() as u64 + 1,
+        compared: 1,
+        detail: format!(
+            "{} other keys (every other role and an outsider) refused with NotBatcher, an empty batch with EmptyBatch; the batch count stays 0",
+            others.len()
+        ),
+    }
+    .report();
 }
 
 #[tokio::test]
