@@ -14,7 +14,7 @@ use alloy::{
     rpc::types::Filter,
     sol_types::{SolCall, SolEvent},
 };
-use alloy_primitives::{Address, U256, keccak256};
+use alloy_primitives::{Address, B256, U256, keccak256};
 use contracts::Rollup;
 use light_node::{Batch, BatchBlock, decode_batch, encode_batch};
 
@@ -69,6 +69,8 @@ pub struct PostedBatchInfo {
     pub index: u64,
     /// The L1 block it landed in.
     pub l1_block: u64,
+    /// The L1 transaction that carried it.
+    pub l1_tx: B256,
     /// First and last L2 block it carries.
     pub blocks: (u64, u64),
 }
@@ -81,6 +83,9 @@ pub struct Batcher {
     rollup: Address,
     config: BatcherConfig,
     posted_through: u64,
+    /// The L1 transaction of the last batch known on L1, checked each round: an L1 reorganisation
+    /// that takes it away sends the batcher back to L1 to learn what is really posted.
+    last_tx: Option<B256>,
 }
 
 impl Batcher {
@@ -93,6 +98,7 @@ impl Batcher {
             rollup,
             config,
             posted_through: 0,
+            last_tx: None,
         }
     }
 
@@ -108,6 +114,7 @@ impl Batcher {
         }
         let batches = scan_batches(self.sender.provider(), &self.sequencer, self.rollup).await?;
         self.posted_through = batches.last().map_or(0, |b| b.blocks.1);
+        self.last_tx = batches.last().map(|b| b.l1_tx);
         self.sequencer.set_safe(self.posted_through);
         tracing::info!(
             batches = batches.len(),
@@ -119,6 +126,14 @@ impl Batcher {
 
     /// Posts one batch if a threshold is reached; returns what it posted.
     pub async fn step(&mut self) -> Result<Option<PostedBatchInfo>, BatcherError> {
+        if let Some(hash) = self.last_tx
+            && l1_call(self.sender.provider().get_transaction_receipt(hash))
+                .await?
+                .is_none()
+        {
+            tracing::warn!(%hash, "the last batch is no longer on L1 (a reorganisation); reading the posted chain again");
+            self.learn().await?;
+        }
         let head = self.sequencer.head_number();
         if head <= self.posted_through {
             return Ok(None);
@@ -171,9 +186,11 @@ impl Batcher {
             .iter()
             .find_map(|log| log.log_decode::<Rollup::BatchAppended>().ok())
             .map_or(u64::MAX, |e| e.inner.data.index);
+        self.last_tx = Some(receipt.transaction_hash);
         let info = PostedBatchInfo {
             index,
             l1_block: receipt.block_number.unwrap_or_default(),
+            l1_tx: receipt.transaction_hash,
             blocks: (first, last),
         };
         tracing::info!(
@@ -311,6 +328,7 @@ pub async fn scan_batches(
             found.push(PostedBatchInfo {
                 index: event.inner.data.index,
                 l1_block: log.block_number.unwrap_or_default(),
+                l1_tx: tx_hash,
                 blocks: (first, last),
             });
         }

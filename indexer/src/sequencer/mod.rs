@@ -399,9 +399,10 @@ impl Sequencer {
         self.safe.load(Ordering::Acquire)
     }
 
-    /// Records that every block up to `number` is in an L1 batch.
+    /// Records that every block up to `number`, and none after it, is in an L1 batch (it goes
+    /// back when an L1 reorganisation takes batches away).
     pub fn set_safe(&self, number: u64) {
-        self.safe.fetch_max(number, Ordering::AcqRel);
+        self.safe.store(number, Ordering::Release);
     }
 
     /// The highest block covered by a finalized output root.

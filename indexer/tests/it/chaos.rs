@@ -46,3 +46,36 @@ pub(crate) fn scale(name: &str, default: u64) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// A small seeded generator for random fault schedules: the seed comes from the environment
+/// variable named `var` (hex) when set, else from the clock, and is printed by the tests so that a
+/// failing schedule can be replayed.
+pub(crate) struct Xorshift {
+    /// The seed.
+    pub(crate) seed: u64,
+    state: u64,
+}
+
+impl Xorshift {
+    pub(crate) fn seeded(var: &str) -> Self {
+        let seed = std::env::var(var)
+            .ok()
+            .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("clock")
+                    .as_nanos() as u64
+            })
+            | 1;
+        Self { seed, state: seed }
+    }
+
+    /// A number in `0..bound` (`bound` > 0).
+    pub(crate) fn below(&mut self, bound: u64) -> u64 {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        self.state % bound
+    }
+}

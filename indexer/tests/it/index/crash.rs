@@ -89,7 +89,7 @@ async fn survives_kills(backend: Backend) {
         data: dir.path().join("follow"),
     };
     let http = reqwest::Client::new();
-    let mut random = Xorshift::seeded();
+    let mut random = crate::chaos::Xorshift::seeded("CRASH_SEED");
 
     // A kill during start-up: connecting, migrating, discovering the genesis.
     let mut child = follow.spawn(&dir.path().join("run-0.log"));
@@ -261,33 +261,4 @@ fn kill(child: &mut Child) {
 
 fn read(log: &Path) -> String {
     std::fs::read_to_string(log).unwrap_or_default()
-}
-
-/// Random kill moments; the seed is printed so that a failure can be replayed.
-struct Xorshift {
-    seed: u64,
-    state: u64,
-}
-
-impl Xorshift {
-    fn seeded() -> Self {
-        let seed = std::env::var("CRASH_SEED")
-            .ok()
-            .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .expect("clock")
-                    .as_nanos() as u64
-                    | 1
-            });
-        Self { seed, state: seed }
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.state ^= self.state << 13;
-        self.state ^= self.state >> 7;
-        self.state ^= self.state << 17;
-        self.state % bound
-    }
 }

@@ -8,6 +8,7 @@ mod games;
 mod garbage;
 mod l1_outage;
 mod reorg;
+mod reorgs;
 mod unappliable;
 mod window;
 
