@@ -2,8 +2,6 @@
 //! ratio with min/median/max over repeated runs, written to `target/bench/report.json` and printed
 //! as a markdown table (a full run also refreshes the table in `docs/benchmarks.md`).
 
-use std::path::Path;
-
 use serde_json::{Value, json};
 
 use crate::{Cmd, Failed, bundle_size, root, step, target_dir, tools::Tools};
@@ -163,7 +161,11 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
     println!("{table}");
     println!("report: {}", path.display());
     if !quick && names.len() == ALL.len() {
-        refresh_docs(&root().join("docs/benchmarks.md"), &table)?;
+        crate::refresh_table(
+            &root().join("docs/benchmarks.md"),
+            (TABLE_START, TABLE_END),
+            &table,
+        )?;
     }
     Ok(())
 }
@@ -307,21 +309,4 @@ fn table(report: &Value) -> String {
         ));
     }
     out
-}
-
-/// Replaces the table between the markers in `docs/benchmarks.md`.
-fn refresh_docs(path: &Path, table: &str) -> Result<(), Failed> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
-    let (Some(start), Some(end)) = (text.find(TABLE_START), text.find(TABLE_END)) else {
-        return Err(Failed(format!(
-            "{} lacks the {TABLE_START} … {TABLE_END} markers",
-            path.display()
-        )));
-    };
-    let updated = format!("{}{TABLE_START}\n{table}{}", &text[..start], &text[end..]);
-    std::fs::write(path, updated)
-        .map_err(|e| Failed(format!("cannot write {}: {e}", path.display())))?;
-    println!("updated the table in {}", path.display());
-    Ok(())
 }

@@ -7,13 +7,14 @@
 //! - `cargo xtask bench [NAME…] [--quick]`: benchmarks beside their peers (docs/benchmarks.md).
 
 mod bench;
+mod chaos;
 mod cmd;
 mod contracts;
 mod postgres;
 mod tools;
 
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::ExitCode,
     sync::{
         Arc,
@@ -32,10 +33,11 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench::bench(&args[1..]),
+        Some("chaos") => chaos::chaos(&args[1..]),
         Some("setup") => Tools::new().ensure_all(true).map(|_| ()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run [-- INDEXER-ARGS]  set up, build and start the devnet and explorer\n  test                   run every check CI runs\n  bench [NAME…] [--quick] benchmarks beside their peers: sequencer, derivation, light-node, trie, bundle\n  setup                  install what run and test need, then stop"
+                "usage: cargo xtask <command>\n\n  run [-- INDEXER-ARGS]  set up, build and start the devnet and explorer\n  test                   run every check CI runs\n  bench [NAME…] [--quick] benchmarks beside their peers: sequencer, derivation, light-node, trie, bundle\n  chaos [CASE…] [--quick] the reliability suite (faults, bad input, load) and its table of figures\n  setup                  install what run and test need, then stop"
             );
             return ExitCode::from(2);
         }
@@ -279,4 +281,22 @@ fn test() -> Result<(), Failed> {
 
 fn step(name: &str) {
     println!("\n==> {name}");
+}
+
+/// Replaces the text between the `markers` (start, end) in the file at `path` with `table`.
+fn refresh_table(path: &Path, markers: (&str, &str), table: &str) -> Result<(), Failed> {
+    let (start_marker, end_marker) = markers;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
+    let (Some(start), Some(end)) = (text.find(start_marker), text.find(end_marker)) else {
+        return Err(Failed(format!(
+            "{} lacks the {start_marker} … {end_marker} markers",
+            path.display()
+        )));
+    };
+    let updated = format!("{}{start_marker}\n{table}{}", &text[..start], &text[end..]);
+    std::fs::write(path, updated)
+        .map_err(|e| Failed(format!("cannot write {}: {e}", path.display())))?;
+    println!("updated the table in {}", path.display());
+    Ok(())
 }

@@ -29,13 +29,9 @@ async fn postgres_index_killed_at_random_moments_ends_equal_to_a_clean_derivatio
     survives_kills(Backend::Postgres).await;
 }
 
-/// How many times the indexer is killed mid-derivation (besides one kill during start-up).
-const KILLS: usize = 5;
-
-/// L1 blocks mined after the traffic, so that catching up takes a while.
-const EMPTY_L1_BLOCKS: u64 = 1500;
-
 async fn survives_kills(backend: Backend) {
+    // L1 blocks mined after the traffic, so that catching up takes a while.
+    let empty_l1_blocks = crate::chaos::scale("INDEX_L1_BLOCKS", 1500);
     let h = Harness::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
 
@@ -70,7 +66,7 @@ async fn survives_kills(backend: Backend) {
     // while it is mined, and the sequencing window of the last origins closes in it, so derivation
     // also generates empty blocks and drops the batches that no longer fit.
     let _: serde_json::Value =
-        h.l1.raw_request("anvil_mine".into(), (EMPTY_L1_BLOCKS, 1u64))
+        h.l1.raw_request("anvil_mine".into(), (empty_l1_blocks, 1u64))
             .await
             .expect("anvil_mine");
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -90,6 +86,8 @@ async fn survives_kills(backend: Backend) {
     };
     let http = reqwest::Client::new();
     let mut random = crate::chaos::Xorshift::seeded("CRASH_SEED");
+    // How many times the indexer is killed mid-derivation (besides one kill during start-up).
+    let kills = crate::chaos::scale("INDEX_KILLS", 5);
 
     // A kill during start-up: connecting, migrating, discovering the genesis.
     let mut child = follow.spawn(&dir.path().join("run-0.log"));
@@ -104,7 +102,7 @@ async fn survives_kills(backend: Backend) {
         let log = dir.path().join(format!("run-{run}.log"));
         let (mut child, status) = follow.spawn_and_serve(&log, &http).await;
         let now = wait_progress(&status, &http, &mut child, derived, head, &log).await;
-        if run > KILLS || now >= head {
+        if run > kills || now >= head {
             derived = wait_progress(&status, &http, &mut child, head - 1, head, &log).await;
             kill(&mut child);
             progress.push(derived);
@@ -157,12 +155,28 @@ async fn survives_kills(backend: Backend) {
         )),
         "the index holds the last transfer's block"
     );
+    let dump = without_state(&dump);
     assert_eq!(
-        without_state(&dump),
+        dump,
         without_state(&clean.shared.db.dump().await.expect("dump")),
         "the index after {} kills equals a clean derivation",
         progress.len()
     );
+    let landed = progress.iter().filter(|&&p| p < head).count();
+    crate::chaos::Figures {
+        case: 8,
+        test: "indexer killed while it derives",
+        tried: progress.len() as u64 + 1,
+        faults: progress.len() as u64 + 1,
+        compared: dump.lines().count() as u64,
+        detail: format!(
+            "seed {:#x}: SIGKILL at start-up and {} times mid-derivation ({landed} before L1's head, at L1 blocks {progress:?} of {head}); the index dump ({} lines) equals a clean derivation",
+            random.seed,
+            progress.len(),
+            dump.lines().count()
+        ),
+    }
+    .report();
 }
 
 /// `indexer follow` over the devnet's deployment.
