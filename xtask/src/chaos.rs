@@ -49,8 +49,8 @@ const CASES: &[Case] = &[
         title: "decompression bomb",
         runs: &[Run {
             package: "light-node",
-            target: None,
-            filter: "batch::codec::tests::bomb",
+            target: Some("it"),
+            filter: "bomb::",
             full: &[],
         }],
     },
@@ -135,8 +135,8 @@ const CASES: &[Case] = &[
         title: "fuzzing: batch decoder and witness verifier",
         runs: &[Run {
             package: "light-node",
-            target: Some("fuzz"),
-            filter: "",
+            target: Some("it"),
+            filter: "fuzz::",
             full: &[("FUZZ_SECONDS", "240")],
         }],
     },

@@ -20,7 +20,6 @@ use std::{
 };
 
 use alloy_consensus::Header;
-use alloy_eips::eip1559::BaseFeeParams;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use light_node::{
     BlockAttributes, BlockHashes, ExecError, L1Origin, L2Receipt, L2State, L2Transaction,
@@ -663,12 +662,8 @@ impl Sequencer {
     }
 }
 
-/// The base fee of the block after `parent`.
-pub fn next_base_fee(parent: &Header, genesis_base_fee: u64) -> u64 {
-    parent
-        .next_block_base_fee(BaseFeeParams::ethereum())
-        .unwrap_or(genesis_base_fee)
-}
+/// The base fee of the block after `parent`, as derivation computes it.
+pub use light_node::next_base_fee;
 
 /// Milliseconds since the UNIX epoch, by the wall clock.
 pub fn unix_now_ms() -> u64 {

@@ -44,6 +44,9 @@ pub enum ExecError {
     /// revm failed for a reason other than an invalid transaction.
     #[error("EVM failure: {0}")]
     Evm(String),
+    /// The parent's number is the largest a block can have, so no block follows it.
+    #[error("parent block number {0} leaves no number for a child")]
+    LastBlockNumber(u64),
 }
 
 impl ExecError {

@@ -99,10 +99,11 @@ pub fn execute_block(
     hashes: &BlockHashes,
     attributes: &BlockAttributes,
 ) -> Result<ExecutedBlock, ExecError> {
-    let number = parent.number + 1;
-    let base_fee = parent
-        .next_block_base_fee(BaseFeeParams::ethereum())
-        .unwrap_or(config.genesis_base_fee);
+    let number = parent
+        .number
+        .checked_add(1)
+        .ok_or(ExecError::LastBlockNumber(parent.number))?;
+    let base_fee = next_base_fee(parent, config.genesis_base_fee);
     let block_env = BlockEnv {
         number: U256::from(number),
         beneficiary: config.fee_recipient,
@@ -273,6 +274,27 @@ pub fn execute_block(
         codes_read,
         hashes_read,
     })
+}
+
+/// The EIP-1559 base fee of the block after `parent` (`genesis_base_fee` if the parent has none),
+/// stopping at `u64::MAX`: alloy's formula overflows when a base fee near the top rises further.
+/// The sequencer builds with it and derivation checks with it.
+pub fn next_base_fee(parent: &Header, genesis_base_fee: u64) -> u64 {
+    next_base_fee_of(parent).unwrap_or(genesis_base_fee)
+}
+
+fn next_base_fee_of(parent: &Header) -> Option<u64> {
+    let params = BaseFeeParams::ethereum();
+    let base_fee = parent.base_fee_per_gas?;
+    let target = u128::from(parent.gas_limit) / params.elasticity_multiplier;
+    let used = u128::from(parent.gas_used);
+    if target == 0 || used <= target {
+        return parent.next_block_base_fee(params);
+    }
+    // The rise as alloy computes it, in u128, where neither the product nor the sum overflows.
+    let rise =
+        (u128::from(base_fee) * (used - target) / (target * params.max_change_denominator)).max(1);
+    Some(u64::try_from(u128::from(base_fee) + rise).unwrap_or(u64::MAX))
 }
 
 /// Reads the L1 origin number a header records in its extra data.

@@ -11,6 +11,6 @@ pub use block_hashes::{BLOCKHASH_WINDOW, BlockHashes};
 pub use error::ExecError;
 pub use executor::{
     BlockAttributes, ExecutedBlock, SkippedTransaction, execute_block, genesis_header,
-    l1_origin_number_of,
+    l1_origin_number_of, next_base_fee,
 };
 pub use state::{AccountState, L2State};

@@ -343,3 +343,56 @@ fn execution_is_deterministic_and_header_commits_to_the_origin() {
     assert_eq!(l1_origin_number_of(&one.header), Some(0));
     assert_eq!(one.header.mix_hash, B256::with_last_byte(0));
 }
+
+/// A parent at the largest block number has no child: an error, not an overflow (found by the
+/// fuzzing in `tests/it/fuzz`, through `verify_batch` on a trusted parent with that number).
+#[wasm_bindgen_test]
+#[test]
+fn a_parent_at_the_last_block_number_has_no_child() {
+    let mut chain = Chain::new(&[]);
+    let attributes = chain.attributes(vec![], vec![]);
+    let parent = Header {
+        number: u64::MAX,
+        ..chain.head.clone()
+    };
+    let err = execute_block(
+        &chain.config,
+        &mut chain.state,
+        &parent,
+        &chain.hashes,
+        &attributes,
+    )
+    .expect_err("no block number follows u64::MAX");
+    assert_eq!(err, ExecError::LastBlockNumber(u64::MAX));
+}
+
+/// Above its gas target, a parent's base fee rises as EIP-1559 says, and stops at `u64::MAX`
+/// rather than overflow (found by the fuzzing in `tests/it/fuzz`, through `verify_batch`).
+#[wasm_bindgen_test]
+#[test]
+fn the_base_fee_rises_and_stops_at_the_top() {
+    let mut chain = Chain::new(&[]);
+    let attributes = chain.attributes(vec![], vec![]);
+    let full = |base_fee| Header {
+        gas_used: chain.head.gas_limit,
+        base_fee_per_gas: Some(base_fee),
+        ..chain.head.clone()
+    };
+    for (parent, expected) in [
+        (
+            full(1_000_000_000),
+            full(1_000_000_000).next_block_base_fee(alloy_eips::eip1559::BaseFeeParams::ethereum()),
+        ),
+        (full(u64::MAX - 1), Some(u64::MAX)),
+    ] {
+        let block = execute_block(
+            &chain.config,
+            &mut chain.state,
+            &parent,
+            &chain.hashes,
+            &attributes,
+        )
+        .expect("executes");
+        assert_eq!(block.header.base_fee_per_gas, expected);
+    }
+}

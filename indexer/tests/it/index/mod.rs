@@ -9,6 +9,7 @@ mod garbage;
 mod l1_outage;
 mod reorg;
 mod reorgs;
+mod replay;
 mod unappliable;
 mod window;
 
