@@ -7,6 +7,7 @@ mod dropped;
 mod games;
 mod garbage;
 mod l1_outage;
+mod load;
 mod reorg;
 mod reorgs;
 mod replay;

@@ -4,7 +4,7 @@ pub(crate) mod end_to_end;
 mod errors;
 mod l1_drop;
 mod persistence;
-mod restart;
+pub(crate) mod restart;
 
 use std::path::PathBuf;
 

@@ -37,7 +37,7 @@ impl Drop for Process {
 }
 
 /// `indexer devnet` over the L1 at `l1`, without the demonstration's traffic; `extra` are more
-/// arguments.
+/// arguments (the HTTP server listens on a port of its choosing unless they give `--http-addr`).
 pub(crate) fn spawn_with(
     l1: &str,
     data: &Path,
@@ -46,7 +46,13 @@ pub(crate) fn spawn_with(
     extra: &[&str],
 ) -> Process {
     let child = Command::new(env!("CARGO_BIN_EXE_indexer"))
-        .args(["devnet", "--l1-rpc", l1, "--http-addr", "127.0.0.1:0"])
+        .args(["devnet", "--l1-rpc", l1])
+        .args(
+            (!extra.contains(&"--http-addr"))
+                .then_some(["--http-addr", "127.0.0.1:0"])
+                .into_iter()
+                .flatten(),
+        )
         .args([
             "--rpc-addr",
             &rpc.to_string(),
