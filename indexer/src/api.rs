@@ -350,8 +350,7 @@ async fn account(
     Path(text): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let address = address(&text)?;
-    let safe = state.index.status().safe_head;
-    let root = sqlx_root(&state, safe).await?;
+    let (safe, root) = safe_root(&state).await?;
     let read = state.index.with_state(|s| {
         s.root = root;
         let account = s.account(address)?;
@@ -370,6 +369,19 @@ async fn account(
         code_size,
         tx_count: query::account_tx_count(&state.index.db, address).await?,
     }))
+}
+
+/// The safe head as the database holds it, with its state root. While the index rolls back for an
+/// L1 reorganisation, the database may hold less than the head last announced; reads then come
+/// from the highest block it holds rather than failing.
+async fn safe_root(state: &ApiState) -> Result<(u64, B256), ApiError> {
+    let announced = state.index.status().safe_head;
+    state
+        .index
+        .db
+        .state_root_at_or_below(announced)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no derived block yet".into()))
 }
 
 /// The state root of derived block `number`.
@@ -520,8 +532,10 @@ async fn proof(
     if slots.len() > 256 {
         return Err(ApiError::BadRequest("at most 256 slots per proof".into()));
     }
-    let number = q.block.unwrap_or_else(|| state.index.status().safe_head);
-    let root = sqlx_root(&state, number).await?;
+    let root = match q.block {
+        Some(number) => sqlx_root(&state, number).await?,
+        None => safe_root(&state).await?.1,
+    };
     let proof = state
         .index
         .with_state(|s| {

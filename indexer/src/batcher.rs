@@ -244,8 +244,12 @@ impl Batcher {
             match self.step().await {
                 Ok(Some(_)) => continue,
                 Ok(None) => {}
-                Err(BatcherError::Send(L1TxError::NonceTaken { .. })) => {
-                    // Something else used our nonce: the truth is on L1.
+                Err(BatcherError::Send(
+                    e @ (L1TxError::NonceTaken { .. } | L1TxError::NonceGap { .. }),
+                )) => {
+                    // Something else used our nonce, or a reorganisation took an earlier
+                    // transaction away: the truth is on L1.
+                    tracing::warn!(error = %e, "batcher reads the posted chain again");
                     if let Err(e) = self.learn().await {
                         tracing::warn!(error = %e, "batcher cannot re-read L1");
                     }

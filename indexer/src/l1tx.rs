@@ -37,6 +37,17 @@ pub enum L1TxError {
         /// The nonce.
         nonce: u64,
     },
+    /// An earlier transaction of this account left L1 (a reorganisation), so this one, sent under
+    /// a later nonce, cannot be mined: the caller reads L1 again and sends anew.
+    #[error("nonce {nonce} of {address} waits behind a gap: L1 now counts {on_l1} transactions")]
+    NonceGap {
+        /// The account.
+        address: Address,
+        /// The nonce this transaction was sent under.
+        nonce: u64,
+        /// The account's transaction count on L1 now.
+        on_l1: u64,
+    },
 }
 
 /// Timing of [`L1Sender`].
@@ -173,6 +184,13 @@ impl L1Sender {
                     }
                 }
                 let mined = l1_call(self.provider.get_transaction_count(self.address)).await?;
+                if mined < nonce {
+                    return Err(L1TxError::NonceGap {
+                        address: self.address,
+                        nonce,
+                        on_l1: mined,
+                    });
+                }
                 if mined > nonce {
                     // The nonce is used; one last look at our receipts, as the node may index late.
                     tokio::time::sleep(self.config.poll).await;

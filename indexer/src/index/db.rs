@@ -402,6 +402,23 @@ impl Db {
         Ok(())
     }
 
+    /// The highest derived block at or below `number`, with its state root.
+    pub async fn state_root_at_or_below(&self, number: u64) -> DbResult<Option<(u64, B256)>> {
+        let row = sqlx::query(
+            "SELECT number, state_root FROM blocks WHERE number <= $1 ORDER BY number DESC LIMIT 1",
+        )
+        .bind(int(number))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok((
+                r.try_get::<i64, _>(0)? as u64,
+                parse_b256("state root", &r.try_get::<String, _>(1)?)?,
+            ))
+        })
+        .transpose()
+    }
+
     /// The highest L1 block recorded finalized, if any.
     pub async fn l1_finalized(&self) -> DbResult<Option<u64>> {
         let row = sqlx::query("SELECT MAX(number) FROM l1_finality")

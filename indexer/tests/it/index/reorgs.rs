@@ -52,7 +52,7 @@ async fn random_l1_reorgs_during_traffic_keep_balances_and_nonces_equal_to_a_mod
     // The L1 block the rollup was deployed in stays, so reorganisations reach deeper as L1 grows.
     // (L1 is not mined ahead to make room: that would move its clock ahead of L2's.)
     let deployed = h.devnet.genesis.l1_origin.number;
-    let (mut sent, mut compared, mut depths) = (0u64, 0u64, Vec::new());
+    let (mut sent, mut compared, mut depths, mut followed) = (0u64, 0u64, Vec::new(), 0u64);
     for _ in 0..rounds {
         // A burst of transfers, all accepted and executed by the sequencer.
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -94,10 +94,23 @@ async fn random_l1_reorgs_during_traffic_keep_balances_and_nonces_equal_to_a_mod
             .await
             .expect("anvil_reorg");
         depths.push(depth);
+        // The index is on the new chain once it holds L1's head block by its new hash.
         let until = Instant::now() + Duration::from_secs(60);
-        while x.shared().status().reorgs == reorgs && x.shared().status().derived_l1_block < head {
+        loop {
+            let head = h.l1.get_block_number().await.expect("head");
+            let hash =
+                h.l1.get_block_by_number(head.into())
+                    .await
+                    .expect("L1")
+                    .map(|b| b.header.hash);
+            if x.shared().db.l1_hash(head).await.expect("db") == hash && hash.is_some() {
+                break;
+            }
             assert!(Instant::now() < until, "the index never took the reorg");
             tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        if x.shared().status().reorgs > reorgs {
+            followed += 1;
         }
         // Everything accepted becomes safe again, and the API agrees with the model.
         x.wait_safe(last, Duration::from_secs(120)).await;
@@ -116,7 +129,7 @@ async fn random_l1_reorgs_during_traffic_keep_balances_and_nonces_equal_to_a_mod
         faults: rounds,
         compared: compared + blocks,
         detail: format!(
-            "seed {:#x}: reorgs of depth {depths:?} between {sent} transfers; after each, {} balances and nonces equal the model; {blocks} derived blocks equal the sequencer's",
+            "seed {:#x}: reorgs of depth {depths:?} between {sent} transfers ({followed} reached blocks the index held and were rolled back); after each, {} balances and nonces equal the model; {blocks} derived blocks equal the sequencer's",
             random.seed,
             balance.len()
         ),
