@@ -125,24 +125,7 @@ async fn survives_kills(backend: Backend) {
 
     // The index left by the killed runs equals a clean derivation of the same L1 chain.
     let killed = index::db::Db::open(&url).await.expect("the index opens");
-    let clean_url = fresh_database(backend, dir.path(), "clean").await;
-    let clean = index::start(
-        &clean_url,
-        &h.l1_url(),
-        h.devnet.genesis.clone(),
-        None,
-        index::IndexerConfig::default(),
-    )
-    .await
-    .expect("a clean indexer");
-    let until = Instant::now() + Duration::from_secs(120);
-    while clean.shared.status().derived_l1_block < head {
-        assert!(
-            Instant::now() < until,
-            "the clean index did not reach L1's head"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let clean = super::derive_again(&h, &h.l1_url(), backend, dir.path(), head).await;
     assert_eq!(
         killed.orphaned_rows().await.expect("invariant query"),
         Vec::<(String, i64)>::new(),

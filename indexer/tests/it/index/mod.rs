@@ -243,3 +243,55 @@ pub(crate) async fn assert_consistent(
 pub(crate) fn recipient(i: u8) -> Address {
     Address::repeat_byte(0xa0 + i)
 }
+
+/// Stops L1's mining and returns its head once every index in `indexes` has taken all of it.
+pub(crate) async fn freeze_l1(h: &Harness, indexes: &[&IndexShared]) -> u64 {
+    use alloy::providers::Provider as _;
+    let _: serde_json::Value =
+        h.l1.raw_request("evm_setIntervalMining".into(), (0u64,))
+            .await
+            .expect("stop mining");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let head = h.l1.get_block_number().await.expect("head");
+    for shared in indexes {
+        wait_derived(shared, head).await;
+    }
+    head
+}
+
+/// Waits until `shared` has derived L1 up to block `head`.
+pub(crate) async fn wait_derived(shared: &IndexShared, head: u64) {
+    let until = Instant::now() + Duration::from_secs(180);
+    while shared.status().derived_l1_block < head {
+        assert!(
+            Instant::now() < until,
+            "an index stopped at L1 block {} of {head}: {:?}",
+            shared.status().derived_l1_block,
+            shared.status()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A second index of the deployment, derived from scratch from the L1 at `l1_url` into a fresh
+/// `backend` database up to L1 block `head`.
+pub(crate) async fn derive_again(
+    h: &Harness,
+    l1_url: &str,
+    backend: Backend,
+    dir: &std::path::Path,
+    head: u64,
+) -> RunningIndex {
+    let url = fresh_database(backend, dir, "again").await;
+    let again = index::start(
+        &url,
+        l1_url,
+        h.devnet.genesis.clone(),
+        None,
+        index::IndexerConfig::default(),
+    )
+    .await
+    .expect("a second indexer");
+    wait_derived(&again.shared, head).await;
+    again
+}

@@ -10,7 +10,7 @@ use indexer::{
 };
 use sqlx::Row;
 
-use super::{Backend, IndexHarness, assert_consistent, fresh_database, recipient};
+use super::{Backend, IndexHarness, assert_consistent, derive_again, freeze_l1, recipient};
 use crate::sequencer::{end_to_end::wait_receipt, transfer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,29 +83,8 @@ async fn rolls_back_and_rederives(backend: Backend) {
     }
 
     // Stop L1 so that the index and a clean derivation see the same chain, then compare.
-    let _: serde_json::Value =
-        h.l1.raw_request("evm_setIntervalMining".into(), (0u64,))
-            .await
-            .expect("stop mining");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let final_head = h.l1.get_block_number().await.expect("head");
-    let clean_url = fresh_database(backend, x.dir.path(), "clean").await;
-    let clean = index::start(
-        &clean_url,
-        &h.l1_url(),
-        h.devnet.genesis.clone(),
-        None,
-        index::IndexerConfig::default(),
-    )
-    .await
-    .expect("a second indexer");
-    for shared in [x.shared(), &clean.shared] {
-        let until = Instant::now() + Duration::from_secs(60);
-        while shared.status().derived_l1_block < final_head {
-            assert!(Instant::now() < until, "an index did not reach L1's head");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
+    let final_head = freeze_l1(h, &[x.shared()]).await;
+    let clean = derive_again(h, &h.l1_url(), backend, x.dir.path(), final_head).await;
     // Every L1 block the index holds is canonical.
     for row in sqlx::query("SELECT number, hash FROM l1_blocks ORDER BY number")
         .fetch_all(x.shared().db.pool())
@@ -171,17 +150,7 @@ async fn a_reorg_below_l1_finality_is_refused_with_an_alert_and_rewrites_nothing
         .expect("db")
         .expect("some");
     // Freeze L1 and let the index take everything, then replace L1 from below its finalized block.
-    let _: serde_json::Value =
-        h.l1.raw_request("evm_setIntervalMining".into(), (0u64,))
-            .await
-            .expect("stop mining");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let head = h.l1.get_block_number().await.expect("head");
-    let until = Instant::now() + Duration::from_secs(60);
-    while x.shared().status().derived_l1_block < head {
-        assert!(Instant::now() < until, "the index did not reach L1's head");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let head = freeze_l1(h, &[x.shared()]).await;
     let before = x.shared().db.dump().await.expect("dump");
     let depth = head - finalized + 3;
     let _: serde_json::Value =

@@ -9,12 +9,9 @@ use alloy::{
     providers::Provider,
 };
 use contracts::Rollup;
-use indexer::{
-    anvil::{Anvil, AnvilConfig, free_loopback_addr},
-    index,
-};
+use indexer::anvil::{Anvil, AnvilConfig, free_loopback_addr};
 
-use super::{Backend, IndexHarness, fresh_database, recipient};
+use super::{Backend, IndexHarness, derive_again, freeze_l1, recipient};
 use crate::{
     chaos::Figures,
     sequencer::{anvil_bin, end_to_end::wait_receipt, transfer},
@@ -59,21 +56,7 @@ async fn a_live_derivation_and_a_replay_of_the_recorded_l1_hash_the_same() {
     x.wait_safe(last + 4, Duration::from_secs(120)).await;
 
     // Freeze L1, let the live index take all of it, and record L1 (anvil saves its chain on stop).
-    let _: serde_json::Value =
-        x.h.l1
-            .raw_request("evm_setIntervalMining".into(), (0u64,))
-            .await
-            .expect("stop mining");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let head = x.h.l1.get_block_number().await.expect("head");
-    let until = Instant::now() + Duration::from_secs(60);
-    while x.shared().status().derived_l1_block < head {
-        assert!(
-            Instant::now() < until,
-            "the live index did not reach L1's head"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let head = freeze_l1(&x.h, &[x.shared()]).await;
     let live = x.shared().db.dump().await.expect("dump");
     x.h.stop_l1();
     let recorded = x.dir.path().join("recorded-l1.json");
@@ -90,26 +73,7 @@ async fn a_live_derivation_and_a_replay_of_the_recorded_l1_hash_the_same() {
     })
     .await
     .expect("the replay anvil");
-    let url = fresh_database(Backend::Sqlite, x.dir.path(), "replay").await;
-    let again = index::start(
-        &url,
-        replay.url(),
-        x.h.devnet.genesis.clone(),
-        None,
-        index::IndexerConfig::default(),
-    )
-    .await
-    .expect("the replay index");
-    let until = Instant::now() + Duration::from_secs(60);
-    while again.shared.status().derived_l1_block < head {
-        assert!(
-            Instant::now() < until,
-            "the replay stopped at L1 block {} of {head}: {:?}",
-            again.shared.status().derived_l1_block,
-            again.shared.status()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let again = derive_again(&x.h, replay.url(), Backend::Sqlite, x.dir.path(), head).await;
     let replayed = again.shared.db.dump().await.expect("dump");
     let (live_hash, replay_hash) = (keccak256(&live), keccak256(&replayed));
     assert_eq!(live_hash, replay_hash, "dump hashes differ");

@@ -11,13 +11,10 @@ use alloy::{
 use contracts::Rollup;
 use indexer::{
     genesis::{BATCHER_KEY_INDEX, dev_signer},
-    index::{
-        self,
-        query::{AccountView, BatchView, Page},
-    },
+    index::query::{AccountView, BatchView, Page},
 };
 
-use super::{Backend, IndexHarness, fresh_database, recipient};
+use super::{Backend, IndexHarness, derive_again, freeze_l1, recipient};
 use crate::{
     chaos::Figures,
     index::reorg::without_state,
@@ -123,29 +120,8 @@ async fn a_batcher_away_past_the_window_gets_deposits_forced_and_its_late_batch_
     eprintln!("late batch {}: {reason}", late.index);
 
     // Every derivation of this L1 chain gives the same chain.
-    let _: serde_json::Value =
-        h.l1.raw_request("evm_setIntervalMining".into(), (0u64,))
-            .await
-            .expect("stop mining");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let head = h.l1.get_block_number().await.expect("head");
-    let clean_url = fresh_database(Backend::Sqlite, x.dir.path(), "again").await;
-    let again = index::start(
-        &clean_url,
-        &h.l1_url(),
-        h.devnet.genesis.clone(),
-        None,
-        index::IndexerConfig::default(),
-    )
-    .await
-    .expect("a second indexer");
-    for shared in [x.shared(), &again.shared] {
-        let until = Instant::now() + Duration::from_secs(60);
-        while shared.status().derived_l1_block < head {
-            assert!(Instant::now() < until, "an index did not reach L1's head");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
+    let head = freeze_l1(h, &[x.shared()]).await;
+    let again = derive_again(h, &h.l1_url(), Backend::Sqlite, x.dir.path(), head).await;
     let first = without_state(&x.shared().db.dump().await.expect("dump"));
     assert_eq!(
         first,
