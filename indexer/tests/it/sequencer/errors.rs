@@ -109,12 +109,8 @@ impl Local {
     /// Sends a raw transaction; returns the error object (or panics on success).
     async fn send_err(&self, raw: &Bytes) -> (i64, String) {
         let v = self.call("eth_sendRawTransaction", json!([raw])).await;
-        let e = &v["error"];
-        assert!(e.is_object(), "expected an error, got {v}");
-        (
-            e["code"].as_i64().expect("code"),
-            e["message"].as_str().expect("message").to_owned(),
-        )
+        assert!(v["error"].is_object(), "expected an error, got {v}");
+        error_of(&v)
     }
 
     async fn send_ok(&self, raw: &Bytes) -> B256 {
