@@ -79,6 +79,9 @@ pub struct Anvil {
     child: Child,
     url: String,
     log: Option<PathBuf>,
+    /// How long a stop waits for anvil to exit on its own (it saves its chain first when it keeps
+    /// one) before killing it.
+    grace: Duration,
 }
 
 impl Anvil {
@@ -131,6 +134,8 @@ impl Anvil {
             child,
             url: format!("http://{}", config.addr),
             log: config.log_path.clone(),
+            // Saving the chain can take a while on a loaded machine; a kill would lose it.
+            grace: Duration::from_secs(if config.state.is_some() { 60 } else { 5 }),
         };
         anvil.wait_ready(Duration::from_secs(30)).await?;
         Ok(anvil)
@@ -173,10 +178,10 @@ impl Anvil {
     /// Stops anvil and waits for it to exit.
     pub fn stop(&mut self) {
         if matches!(self.child.try_wait(), Ok(None)) {
-            // SIGTERM first so anvil can flush; SIGKILL if it lingers.
+            // SIGTERM first so anvil can flush (and save its chain); SIGKILL if it lingers.
             // SAFETY: plain syscall on a pid this process owns and has not reaped.
             unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-            let deadline = Instant::now() + Duration::from_secs(5);
+            let deadline = Instant::now() + self.grace;
             while Instant::now() < deadline {
                 if !matches!(self.child.try_wait(), Ok(None)) {
                     return;

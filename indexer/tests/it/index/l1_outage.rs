@@ -41,7 +41,7 @@ async fn l1_stopped_and_restarted_everything_waits_and_resumes() {
     let mut hashes = vec![before];
     let mut nonce = 1;
     for _ in 0..outages {
-        x.h.stop_l1();
+        let stopped_at = x.h.stop_l1().await;
         // The API says L1 is unreachable, and keeps serving what it has.
         let until = Instant::now() + Duration::from_secs(30);
         loop {
@@ -62,7 +62,7 @@ async fn l1_stopped_and_restarted_everything_waits_and_resumes() {
         tokio::time::sleep(down).await;
         let status: StatusResponse = x.get_ok("/status").await;
         assert!(!status.l1.reachable, "{status:?}");
-        x.h.start_l1().await;
+        x.h.start_l1(stopped_at).await;
         let until = Instant::now() + Duration::from_secs(30);
         loop {
             let status: StatusResponse = x.get_ok("/status").await;

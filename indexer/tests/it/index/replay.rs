@@ -58,7 +58,7 @@ async fn a_live_derivation_and_a_replay_of_the_recorded_l1_hash_the_same() {
     // Freeze L1, let the live index take all of it, and record L1 (anvil saves its chain on stop).
     let head = freeze_l1(&x.h, &[x.shared()]).await;
     let live = x.shared().db.dump().await.expect("dump");
-    x.h.stop_l1();
+    x.h.stop_l1().await;
     let recorded = x.dir.path().join("recorded-l1.json");
     std::fs::copy(x.h._dir.path().join("l1-state.json"), &recorded).expect("the recorded L1");
     let bytes = std::fs::metadata(&recorded).expect("recorded").len();

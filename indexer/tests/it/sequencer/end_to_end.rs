@@ -87,13 +87,24 @@ impl Harness {
 }
 
 impl Harness {
-    /// Stops L1; anvil saves its chain.
-    pub(crate) fn stop_l1(&mut self) {
+    /// Stops L1; anvil saves its chain. Returns L1's head then, for [`Harness::start_l1`].
+    pub(crate) async fn stop_l1(&mut self) -> (u64, B256) {
+        let head = self.l1.get_block_number().await.expect("head");
+        let hash = self
+            .l1
+            .get_block_by_number(head.into())
+            .await
+            .expect("L1")
+            .expect("the head")
+            .header
+            .hash;
         self._anvil.stop();
+        (head, hash)
     }
 
-    /// Starts L1 again on the same address with the chain it saved.
-    pub(crate) async fn start_l1(&mut self) {
+    /// Starts L1 again on the same address with the chain it saved, and checks that it is the same
+    /// chain: the block that was the head when it stopped, `head`, is there under its hash.
+    pub(crate) async fn start_l1(&mut self, head: (u64, B256)) {
         let mut config = anvil_config(Some(self._dir.path().join("l1-state.json")));
         config.addr = self
             ._anvil
@@ -102,6 +113,17 @@ impl Harness {
             .parse()
             .expect("anvil's address");
         self._anvil = Anvil::start(&config).await.expect("anvil restarts");
+        let kept = self
+            .l1
+            .get_block_by_number(head.0.into())
+            .await
+            .expect("L1")
+            .map(|b| b.header.hash);
+        assert_eq!(
+            kept,
+            Some(head.1),
+            "anvil did not keep its chain across the restart"
+        );
     }
 }
 
