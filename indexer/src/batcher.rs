@@ -240,21 +240,26 @@ impl Batcher {
                 }
             }
         }
+        // After a failed round the posted chain is read from L1 again before posting: a batch sent in
+        // that round may have landed even though the round saw an error (L1 went away while it
+        // waited for the receipt), or a reorganisation or another sender may have moved the nonce.
+        let mut relearn = false;
         loop {
-            match self.step().await {
-                Ok(Some(_)) => continue,
-                Ok(None) => {}
-                Err(BatcherError::Send(
-                    e @ (L1TxError::NonceTaken { .. } | L1TxError::NonceGap { .. }),
-                )) => {
-                    // Something else used our nonce, or a reorganisation took an earlier
-                    // transaction away: the truth is on L1.
-                    tracing::warn!(error = %e, "batcher reads the posted chain again");
-                    if let Err(e) = self.learn().await {
-                        tracing::warn!(error = %e, "batcher cannot re-read L1");
+            if relearn {
+                match self.learn().await {
+                    Ok(_) => relearn = false,
+                    Err(e) => tracing::warn!(error = %e, "batcher cannot re-read L1"),
+                }
+            }
+            if !relearn {
+                match self.step().await {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "batcher round failed; reading the posted chain again");
+                        relearn = true;
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "batcher round failed; retrying"),
             }
             tokio::time::sleep(self.config.poll).await;
         }

@@ -114,6 +114,10 @@ pub struct DevnetArgs {
     /// Gas limit of every L2 block (a new rollup's parameter; the devnet's default is 30,000,000).
     #[arg(long)]
     pub block_gas_limit: Option<u64>,
+    /// Most bytes of transactions the sequencer puts in one L2 block (default 262,144, so that
+    /// every block fits in one L1 transaction even uncompressed; at most the batch size limit).
+    #[arg(long)]
+    pub max_block_bytes: Option<usize>,
 }
 
 impl Cli {
@@ -290,6 +294,14 @@ async fn start_roles(
     config.batcher.max_age = std::time::Duration::from_secs(args.batch_max_age);
     if let Some(limit) = args.block_gas_limit {
         config.chain.block_gas_limit = limit;
+    }
+    if let Some(bytes) = args.max_block_bytes {
+        eyre::ensure!(
+            bytes > 0 && bytes < config.chain.max_batch_size,
+            "--max-block-bytes must be between 1 and the batch size limit ({} bytes)",
+            config.chain.max_batch_size
+        );
+        config.sequencer.max_block_bytes = bytes;
     }
     match devnet::start(config.clone()).await {
         Err(devnet::DevnetError::StaleL1 { .. }) if own_anvil => {

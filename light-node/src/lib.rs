@@ -17,10 +17,13 @@ pub use derivation::{
 };
 pub use execution::{
     AccountState, BLOCKHASH_WINDOW, BlockAttributes, BlockHashes, ExecError, ExecutedBlock,
-    L2State, SkippedTransaction, execute_block, genesis_header, l1_origin_number_of, next_base_fee,
+    L2State, SkippedTransaction, execute_block, execute_block_recovered, genesis_header,
+    l1_origin_number_of, next_base_fee,
 };
 pub use output::{OUTPUT_VERSION_V0, output_root};
-pub use transaction::{DEPOSIT_TX_TYPE, Deposit, L2Receipt, L2Transaction, TransactionError};
+pub use transaction::{
+    DEPOSIT_TX_TYPE, Deposit, L2Receipt, L2Transaction, Recovered, TransactionError,
+};
 pub use trie::{EMPTY_ROOT, NodeStore, ProofError, Trie, TrieError, verify_proof};
 pub use verify::{
     BatchVerdict, BlockVerdict, CannotVerify, RootCheck, VerifyRequest, Witness,

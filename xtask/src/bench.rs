@@ -7,7 +7,14 @@ use serde_json::{Value, json};
 use crate::{Cmd, Failed, bundle_size, root, step, target_dir, tools::Tools};
 
 /// The benchmarks, in the order a full run takes them.
-const ALL: [&str; 5] = ["sequencer", "derivation", "light-node", "trie", "bundle"];
+const ALL: [&str; 6] = [
+    "sequencer",
+    "derivation",
+    "light-node",
+    "trie",
+    "bundle",
+    "api",
+];
 /// Marks the generated table in `docs/benchmarks.md`.
 const TABLE_START: &str = "<!-- bench:table -->";
 const TABLE_END: &str = "<!-- /bench:table -->";
@@ -38,14 +45,19 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
     let native: Vec<&str> = names
         .iter()
         .copied()
-        .filter(|n| matches!(*n, "sequencer" | "trie" | "derivation" | "light-node"))
+        .filter(|n| {
+            matches!(
+                *n,
+                "sequencer" | "trie" | "derivation" | "light-node" | "api"
+            )
+        })
         .collect();
     let mut native_samples = None;
     if !native.is_empty() {
         step("native benchmarks (release build)");
         // Built apart: the server recovers senders with libsecp256k1, while the runner keeps the
         // pure-Rust k256 the browser uses, so the light node's native time is the same code's.
-        if native.contains(&"sequencer") {
+        if native.contains(&"sequencer") || native.contains(&"api") {
             Cmd::new("cargo")
                 .args(["build", "--release", "-p", "indexer", "--bin", "indexer"])
                 .current_dir(root())
@@ -59,6 +71,9 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
             .args(&native)
             .env("INDEXER_BIN", target_dir().join("release/indexer"))
             .env("ANVIL_BIN", &env.anvil);
+        if native.contains(&"api") {
+            cmd = cmd.env("OHA_BIN", crate::tools::ensure_oha()?);
+        }
         if quick {
             cmd = cmd.arg("--quick");
         }

@@ -14,6 +14,8 @@ use crate::{
 const TRUNK_VERSION: &str = "0.21.14";
 /// wasm-bindgen-cli must match the `wasm-bindgen` crate pinned in the workspace.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// oha, the API benchmark's load generator (`cargo xtask bench api`).
+const OHA_VERSION: &str = "1.16.0";
 /// npm packages kept in `.tools/`: anvil (the devnet L1), binaryen (wasm-opt for trunk), solc (contracts).
 const NPM_PACKAGES: &[(&str, &str, &str)] = &[
     ("@foundry-rs/anvil-linux-amd64", "1.7.1", "bin/anvil"),
@@ -168,7 +170,26 @@ pub(crate) fn cargo_bin_dir() -> Option<PathBuf> {
         .map(|home| home.join("bin"))
 }
 
+/// The HTTP load generator of the API benchmark: oha from crates.io (plain HTTP only).
+pub(crate) fn ensure_oha() -> Result<PathBuf, Failed> {
+    ensure_cargo_tool_with("oha", "oha", OHA_VERSION, true, &["--no-default-features"])?;
+    Ok(cargo_bin_dir()
+        .map(|d| d.join("oha"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("oha")))
+}
+
 fn ensure_cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> Result<(), Failed> {
+    ensure_cargo_tool_with(bin, krate, version, locked, &[])
+}
+
+fn ensure_cargo_tool_with(
+    bin: &str,
+    krate: &str,
+    version: &str,
+    locked: bool,
+    extra: &[&str],
+) -> Result<(), Failed> {
     let candidates = cargo_bin_dir()
         .map(|d| d.join(bin))
         .into_iter()
@@ -182,10 +203,10 @@ fn ensure_cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> Res
             return Ok(());
         }
     }
-    println!(
-        "xtask: installing {krate} {version} with cargo install (needed to build the web app; takes minutes once)"
-    );
-    let mut cmd = Cmd::new("cargo").args(["install", krate, "--version", version, "--force"]);
+    println!("xtask: installing {krate} {version} with cargo install (takes minutes, once)");
+    let mut cmd = Cmd::new("cargo")
+        .args(["install", krate, "--version", version, "--force"])
+        .args(extra);
     if locked {
         cmd = cmd.arg("--locked");
     }

@@ -1,5 +1,6 @@
 //! The native benchmarks.
 
+mod api;
 mod sequencer;
 
 use std::{process::ExitCode, time::Instant};
@@ -38,9 +39,10 @@ pub(crate) fn main() -> ExitCode {
             "derivation" => derivation(quick),
             "light-node" => light_node(quick),
             "sequencer" => sequencer::sequencer(quick),
+            "api" => api::api(quick),
             other => {
                 eprintln!(
-                    "bench: unknown benchmark {other:?} (trie, derivation, light-node, sequencer)"
+                    "bench: unknown benchmark {other:?} (trie, derivation, light-node, sequencer, api)"
                 );
                 return ExitCode::FAILURE;
             }
@@ -121,6 +123,8 @@ fn derivation(quick: bool) {
             history.genesis.clone(),
             history.genesis_origin.clone(),
         );
+        // As the indexer derives: each batch's senders recovered on every core first.
+        deriver.set_recovery_threads(threads());
         let mut derived = 0;
         for input in &history.inputs {
             derived += deriver
@@ -165,6 +169,11 @@ fn derivation(quick: bool) {
     }
 }
 
+/// This machine's cores.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Seconds for the bound: recover every sender on all cores, then execute every transaction with
 /// revm on an in-memory database.
 fn bound(history: &History) -> f64 {
@@ -182,8 +191,7 @@ fn bound(history: &History) -> f64 {
     cfg.chain_id = history.config.chain_id;
     let raw: Vec<&Bytes> = history.blocks.iter().flat_map(|(_, txs)| txs).collect();
     let start = Instant::now();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = raw.len().div_ceil(threads).max(1);
+    let chunk = raw.len().div_ceil(threads()).max(1);
     let recovered: Vec<(TxEnvelope, Address)> = std::thread::scope(|scope| {
         let handles: Vec<_> = raw
             .chunks(chunk)

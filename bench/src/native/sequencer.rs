@@ -5,7 +5,7 @@
 
 use std::{
     net::TcpListener,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -16,16 +16,21 @@ use bench::{Figure, workload::Key};
 use serde_json::{Value, json};
 
 /// Anvil's tenth development key, funded on anvil and in the devnet's L2 genesis.
-const FUNDER: &str = "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6";
+pub(super) const FUNDER: &str =
+    "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6";
 /// Senders of the benchmark transfers.
-const SENDERS: usize = 64;
+pub(super) const SENDERS: usize = 64;
 /// Block gas limit of both chains: high enough that gas never caps inclusion.
-const GAS_LIMIT: u64 = 1_000_000_000;
+pub(super) const GAS_LIMIT: u64 = 1_000_000_000;
+/// Most bytes of transactions in one L2 block, raised from the sequencer's 256 KiB as the gas limit
+/// is, so that neither caps inclusion (the batches that carry such blocks are larger L1
+/// transactions, which is why the L1 has the same gas limit).
+const MAX_BLOCK_BYTES: usize = 2 * 1024 * 1024;
 /// Transactions per JSON-RPC batch.
 const BATCH: usize = 500;
 
 /// Child processes, killed when dropped.
-struct Processes(Vec<Child>);
+pub(super) struct Processes(pub(super) Vec<Child>);
 
 impl Drop for Processes {
     fn drop(&mut self) {
@@ -36,7 +41,7 @@ impl Drop for Processes {
     }
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -44,13 +49,13 @@ fn free_port() -> u16 {
 }
 
 /// A JSON-RPC client of one endpoint.
-struct Rpc {
+pub(super) struct Rpc {
     url: String,
     http: reqwest::blocking::Client,
 }
 
 impl Rpc {
-    fn new(url: String) -> Self {
+    pub(super) fn new(url: String) -> Self {
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
@@ -58,7 +63,7 @@ impl Rpc {
         Self { url, http }
     }
 
-    fn batch(&self, calls: &[(&str, Value)]) -> Result<Vec<Value>, String> {
+    pub(super) fn batch(&self, calls: &[(&str, Value)]) -> Result<Vec<Value>, String> {
         let body: Vec<Value> = calls
             .iter()
             .enumerate()
@@ -87,23 +92,25 @@ impl Rpc {
             .collect()
     }
 
-    fn nonces(&self, addresses: &[Address]) -> Result<Vec<u64>, String> {
+    pub(super) fn nonces(&self, addresses: &[Address]) -> Result<Vec<u64>, String> {
         let calls: Vec<(&str, Value)> = addresses
             .iter()
             .map(|a| ("eth_getTransactionCount", json!([a, "latest"])))
             .collect();
         self.batch(&calls)?
             .iter()
-            .map(|v| {
-                v.as_str()
-                    .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-                    .ok_or_else(|| format!("not a nonce: {v}"))
-            })
+            .map(|v| parse_hex_u64(v).ok_or_else(|| format!("not a nonce: {v}")))
             .collect()
     }
 
+    /// `eth_blockNumber`.
+    pub(super) fn block_number(&self) -> Result<u64, String> {
+        let head = self.batch(&[("eth_blockNumber", json!([]))])?;
+        parse_hex_u64(&head[0]).ok_or_else(|| format!("not a block number: {}", head[0]))
+    }
+
     /// Whether the endpoint answers within `within`.
-    fn wait_up(&self, within: Duration) -> bool {
+    pub(super) fn wait_up(&self, within: Duration) -> bool {
         let until = Instant::now() + within;
         while self.batch(&[("eth_chainId", json!([]))]).is_err() {
             if Instant::now() >= until {
@@ -115,7 +122,7 @@ impl Rpc {
     }
 
     /// Sends signed transactions in batches; any rejection fails the benchmark.
-    fn send(&self, txs: &[Bytes]) {
+    pub(super) fn send(&self, txs: &[Bytes]) {
         for chunk in txs.chunks(BATCH) {
             let calls: Vec<(&str, Value)> = chunk
                 .iter()
@@ -131,7 +138,7 @@ impl Rpc {
     }
 
     /// Waits until every address's nonce reaches its target.
-    fn wait_nonces(&self, addresses: &[Address], targets: &[u64], within: Duration) {
+    pub(super) fn wait_nonces(&self, addresses: &[Address], targets: &[u64], within: Duration) {
         let until = Instant::now() + within;
         loop {
             let nonces = self.nonces(addresses).expect("nonces");
@@ -148,7 +155,13 @@ impl Rpc {
     }
 }
 
-fn transfer(key: &Key, chain_id: u64, nonce: u64, to: Address, value: U256) -> Bytes {
+/// A JSON-RPC quantity.
+fn parse_hex_u64(v: &Value) -> Option<u64> {
+    v.as_str()
+        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+}
+
+pub(super) fn transfer(key: &Key, chain_id: u64, nonce: u64, to: Address, value: U256) -> Bytes {
     key.sign(TxEip1559 {
         chain_id,
         nonce,
@@ -162,12 +175,10 @@ fn transfer(key: &Key, chain_id: u64, nonce: u64, to: Address, value: U256) -> B
     })
 }
 
-/// Transfers per second over `runs` rounds of `per_sender` transfers from each sender.
-fn measure(rpc: &Rpc, chain_id: u64, per_sender: u64, runs: usize) -> Vec<f64> {
+/// Gives each address 10 ETH from the funder (anvil's tenth key, funded on both chains) and returns
+/// their nonces.
+pub(super) fn fund(rpc: &Rpc, chain_id: u64, addresses: &[Address]) -> Vec<u64> {
     let funder = Key::from_secret(FUNDER.parse().expect("a key"));
-    let keys: Vec<Key> = (0..SENDERS).map(Key::new).collect();
-    let addresses: Vec<Address> = keys.iter().map(|k| k.address).collect();
-    // Fund the senders (not timed).
     let start_nonce = rpc.nonces(&[funder.address]).expect("nonce")[0];
     let ether = U256::from(10u64).pow(U256::from(18));
     let funding: Vec<Bytes> = addresses
@@ -186,10 +197,17 @@ fn measure(rpc: &Rpc, chain_id: u64, per_sender: u64, runs: usize) -> Vec<f64> {
     rpc.send(&funding);
     rpc.wait_nonces(
         &[funder.address],
-        &[start_nonce + SENDERS as u64],
+        &[start_nonce + addresses.len() as u64],
         Duration::from_secs(60),
     );
-    let mut nonces = rpc.nonces(&addresses).expect("nonces");
+    rpc.nonces(addresses).expect("nonces")
+}
+
+/// Transfers per second over `runs` rounds of `per_sender` transfers from each sender.
+fn measure(rpc: &Rpc, chain_id: u64, per_sender: u64, runs: usize) -> Vec<f64> {
+    let keys: Vec<Key> = (0..SENDERS).map(Key::new).collect();
+    let addresses: Vec<Address> = keys.iter().map(|k| k.address).collect();
+    let mut nonces = fund(rpc, chain_id, &addresses);
     let mut samples = Vec::new();
     for run in 0..runs {
         // Pre-signed, in nonce order per sender, senders interleaved.
@@ -216,52 +234,73 @@ fn measure(rpc: &Rpc, chain_id: u64, per_sender: u64, runs: usize) -> Vec<f64> {
     samples
 }
 
+/// `indexer devnet` with the benchmarks' settings: no traffic, no challenger, an honest proposer,
+/// the benchmark gas limit, its data and a stand-in app under `dir`, the explorer on port `http` and
+/// the L2 endpoint on `l2`, over the L1 at `l1`. The caller says where the log goes.
+pub(super) fn devnet(indexer: &Path, l1: &str, dir: &Path, http: u16, l2: u16) -> Command {
+    // The server wants a built app to serve; the benchmarks need none.
+    std::fs::create_dir_all(dir.join("dist")).expect("a temporary folder");
+    std::fs::write(dir.join("dist/index.html"), "<!doctype html>").expect("a page");
+    let mut cmd = Command::new(indexer);
+    cmd.args([
+        "devnet",
+        "--no-traffic",
+        "--no-challenger",
+        "--faulty-every",
+        "0",
+    ])
+    .args(["--http-addr", &format!("127.0.0.1:{http}")])
+    .args(["--rpc-addr", &format!("127.0.0.1:{l2}")])
+    .args(["--block-gas-limit", &GAS_LIMIT.to_string()])
+    .args(["--l1-rpc", l1])
+    .arg("--data-dir")
+    .arg(dir)
+    .arg("--dist")
+    .arg(dir.join("dist"))
+    .stdout(Stdio::null());
+    cmd
+}
+
+/// anvil with one-second blocks and the benchmark gas limit, listening on `port`.
+pub(super) fn anvil(bin: &str, port: u16) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.args(["--port", &port.to_string(), "--block-time", "1"])
+        .args(["--gas-limit", &GAS_LIMIT.to_string(), "--silent"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
 /// Runs the benchmark with the given `indexer` and `anvil` executables.
 pub(crate) fn sequencer(quick: bool) {
     let indexer =
         PathBuf::from(std::env::var("INDEXER_BIN").expect("INDEXER_BIN names the server binary"));
-    let anvil = std::env::var("ANVIL_BIN").unwrap_or_else(|_| "anvil".into());
+    let anvil_bin = std::env::var("ANVIL_BIN").unwrap_or_else(|_| "anvil".into());
     let (per_sender, runs) = if quick { (40, 2) } else { (250, 3) };
     let dir = std::env::temp_dir().join(format!("rollup-bench-sequencer-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("dist")).expect("a temporary folder");
-    // The server wants a built app to serve; the benchmark needs none.
-    std::fs::write(dir.join("dist/index.html"), "<!doctype html>").expect("a page");
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
     let (l1, http, l2, peer) = (free_port(), free_port(), free_port(), free_port());
     let log = std::fs::File::create(dir.join("devnet.log")).expect("a log file");
     let mut processes = Processes(Vec::new());
+    let l1_url = format!("http://127.0.0.1:{l1}");
+    processes
+        .0
+        .push(anvil(&anvil_bin, l1).spawn().expect("anvil starts"));
+    assert!(
+        Rpc::new(l1_url.clone()).wait_up(Duration::from_secs(30)),
+        "anvil did not come up"
+    );
     processes.0.push(
-        Command::new(&indexer)
-            .args([
-                "devnet",
-                "--no-traffic",
-                "--no-challenger",
-                "--faulty-every",
-                "0",
-            ])
-            .args(["--anvil-bin", &anvil])
-            .args(["--l1-addr", &format!("127.0.0.1:{l1}")])
-            .args(["--http-addr", &format!("127.0.0.1:{http}")])
-            .args(["--rpc-addr", &format!("127.0.0.1:{l2}")])
-            .args(["--block-gas-limit", &GAS_LIMIT.to_string()])
-            .arg("--data-dir")
-            .arg(&dir)
-            .arg("--dist")
-            .arg(dir.join("dist"))
-            .stdout(Stdio::null())
+        devnet(&indexer, &l1_url, &dir, http, l2)
+            .args(["--max-block-bytes", &MAX_BLOCK_BYTES.to_string()])
             .stderr(log)
             .spawn()
             .expect("indexer devnet starts"),
     );
-    processes.0.push(
-        Command::new(&anvil)
-            .args(["--port", &peer.to_string(), "--block-time", "1"])
-            .args(["--gas-limit", &GAS_LIMIT.to_string(), "--silent"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("anvil starts"),
-    );
+    processes
+        .0
+        .push(anvil(&anvil_bin, peer).spawn().expect("anvil starts"));
     let ours_rpc = Rpc::new(format!("http://127.0.0.1:{l2}"));
     let peer_rpc = Rpc::new(format!("http://127.0.0.1:{peer}"));
     if !ours_rpc.wait_up(Duration::from_secs(120)) {
@@ -273,13 +312,21 @@ pub(crate) fn sequencer(quick: bool) {
         "anvil did not come up"
     );
     let ours = measure(&ours_rpc, 42069, per_sender, runs);
+    // Not timed: every block the runs made is batched to L1 and derived by the index.
+    let head = ours_rpc.block_number().expect("the L2 head");
+    super::api::wait_safe(
+        http,
+        head,
+        Duration::from_secs(300),
+        &dir.join("devnet.log"),
+    );
     let theirs = measure(&peer_rpc, 31337, per_sender, runs);
     drop(processes);
     let _ = std::fs::remove_dir_all(&dir);
     let figure = Figure::new(
         "sequencer",
         &format!(
-            "transfers included per second ({} pre-signed from {SENDERS} senders, 1 s blocks, {GAS_LIMIT} gas limit)",
+            "transfers included per second ({} pre-signed from {SENDERS} senders, 1 s blocks, {GAS_LIMIT} gas limit, {MAX_BLOCK_BYTES} bytes per block)",
             per_sender as usize * SENDERS
         ),
         "tx/s",

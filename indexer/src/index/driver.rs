@@ -596,14 +596,17 @@ impl Indexer {
 /// Rebuilds a deriver over `state` from what the index holds.
 async fn resume(db: &Db, genesis: &RollupGenesis, state: L2State) -> Result<Deriver, IndexError> {
     let parts = db.resume_parts().await?;
-    Ok(Deriver::resume(
+    let mut deriver = Deriver::resume(
         genesis.config.clone(),
         state,
         parts.safe,
         parts.safe_origin,
         parts.hashes,
         parts.l1,
-    )?)
+    )?;
+    // Recovering a batch's senders is most of a transfer's cost: it runs on every core.
+    deriver.set_recovery_threads(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    Ok(deriver)
 }
 
 /// The rows of one derived block; reads the accounts it touched at its state root (`state.root` is

@@ -5,6 +5,7 @@
 //! `latest` and `pending` are the sequencer's head, `safe` the last block in an L1 batch,
 //! `finalized` the last block covered by a finalized output root, `earliest` the genesis.
 
+mod batch;
 mod call;
 mod convert;
 
@@ -19,7 +20,9 @@ use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, U64, U256, keccak256};
 use jsonrpsee::{
     RpcModule,
-    server::{BatchRequestConfig, Server, ServerConfig, ServerHandle},
+    server::{
+        BatchRequestConfig, Server, ServerConfig, ServerHandle, middleware::rpc::RpcServiceBuilder,
+    },
     types::{ErrorObject, ErrorObjectOwned, Params},
 };
 use light_node::L2Transaction;
@@ -141,8 +144,14 @@ pub async fn serve(sequencer: Arc<Sequencer>, config: RpcConfig) -> Result<RpcSe
         .max_connections(config.max_connections)
         .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch))
         .build();
+    let max_response_body = config.max_response_body as usize;
+    let batches = RpcServiceBuilder::new().layer_fn(move |service| batch::ConcurrentBatch {
+        service,
+        max_response_body,
+    });
     let server = Server::builder()
         .set_config(server_config)
+        .set_rpc_middleware(batches)
         .build(config.addr)
         .await
         .map_err(|source| RpcError::Bind {

@@ -23,7 +23,7 @@ use alloy_consensus::Header;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use light_node::{
     BlockAttributes, BlockHashes, ExecError, L1Origin, L2Receipt, L2State, L2Transaction,
-    execute_block, l1_origin_number_of, output_root,
+    execute_block_recovered, l1_origin_number_of, output_root,
 };
 use tokio::sync::watch;
 
@@ -477,7 +477,11 @@ impl Sequencer {
     /// before returning its hash.
     pub async fn submit(&self, raw: &[u8]) -> Result<B256, SubmitError> {
         let (tx, replaced) = self.admit(raw)?;
-        if let Err(e) = self.store.add_to_mempool(tx.hash, tx.seq, &tx.raw).await {
+        if let Err(e) = self
+            .store
+            .add_to_mempool(tx.hash, tx.seq, tx.raw.clone())
+            .await
+        {
             lock(&self.pool).remove(&tx.hash);
             return Err(e.into());
         }
@@ -548,12 +552,15 @@ impl Sequencer {
                 deposits,
                 transactions: selected.iter().map(|t| t.raw.clone()).collect(),
             };
-            let executed = execute_block(
+            // The pool recovered every sender on admission.
+            let recovered = selected.iter().map(|t| t.recovered.clone()).collect();
+            let executed = execute_block_recovered(
                 config,
                 &mut working.state,
                 &parent.header,
                 &working.hashes,
                 &attributes,
+                recovered,
             )?;
             working.hashes.insert(executed.header.number, executed.hash);
             let nodes = nodes::new_nodes(

@@ -10,7 +10,7 @@ use std::{
 use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
-use light_node::{L2Transaction, TransactionError};
+use light_node::{Recovered, TransactionError};
 use revm::primitives::hardfork::SpecId;
 
 /// The mempool's limits.
@@ -177,6 +177,8 @@ pub struct PooledTx {
     pub raw: Bytes,
     /// Arrival order, for ties and for persistence.
     pub seq: u64,
+    /// The decoding and recovery above, handed to block execution so it does not recover again.
+    pub recovered: Recovered,
 }
 
 impl PooledTx {
@@ -192,7 +194,8 @@ impl PooledTx {
                 limit: config.max_tx_size,
             });
         }
-        let (tx, sender) = L2Transaction::decode_signed(raw)?;
+        let recovered = Recovered::decode(Bytes::copy_from_slice(raw));
+        let (tx, sender) = recovered.decoded().map_err(Clone::clone)?.clone();
         match tx.chain_id() {
             None => return Err(PoolError::NotReplayProtected),
             Some(id) if id != chain.chain_id => {
@@ -235,6 +238,7 @@ impl PooledTx {
             raw: tx.encoded_2718().into(),
             tx,
             seq: 0,
+            recovered,
         })
     }
 

@@ -4,7 +4,7 @@
 //! A block, its new trie nodes and code, and the removal of its transactions from the mempool are
 //! written in one SQLite transaction, so a crash at any moment leaves either the block with all of its
 //! state, or neither. A transaction accepted by `eth_sendRawTransaction` is written before its hash is
-//! returned.
+//! returned; transactions accepted together are committed together.
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -13,9 +13,11 @@ use alloy_primitives::{Address, B256, Bytes};
 use alloy_rlp::Decodable;
 use serde::{Deserialize, Serialize};
 use sqlx::{
-    Row, SqlitePool,
+    QueryBuilder, Row, Sqlite, SqlitePool, Transaction,
+    query_builder::Separated,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
+use tokio::sync::{mpsc, oneshot};
 
 use super::SequencedBlock;
 use crate::genesis::RollupGenesis;
@@ -27,6 +29,12 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("sequencer database: {0}")]
     Sql(#[from] sqlx::Error),
+    /// A group of mempool writes failed (each caller of the group gets the same message).
+    #[error("sequencer database: {0}")]
+    GroupWrite(String),
+    /// The mempool writer stopped (the runtime is shutting down).
+    #[error("sequencer database: the mempool writer has stopped")]
+    WriterGone,
     /// A stored row does not decode (the file was changed by something else, or is corrupt).
     #[error("sequencer database holds a malformed {what}: {reason}")]
     Corrupt {
@@ -81,7 +89,20 @@ struct StoredBody {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    mempool: mpsc::UnboundedSender<MempoolWrite>,
 }
+
+/// A transaction waiting for the mempool writer, and who to tell once it is committed.
+#[derive(Debug)]
+struct MempoolWrite {
+    hash: B256,
+    seq: u64,
+    raw: Bytes,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// Rows per multi-row statement: SQLite binds at most 32,766 values in one.
+const ROWS_PER_STATEMENT: usize = 1_000;
 
 impl Store {
     /// Opens (creating if needed) the database at `path`.
@@ -101,7 +122,9 @@ impl Store {
         for statement in SCHEMA {
             sqlx::query(statement).execute(&pool).await?;
         }
-        Ok(Self { pool })
+        let (mempool, writes) = mpsc::unbounded_channel();
+        tokio::spawn(write_mempool(pool.clone(), writes));
+        Ok(Self { pool, mempool })
     }
 
     /// The genesis record, if this database has one.
@@ -163,6 +186,12 @@ impl Store {
             what: "block body",
             reason: e.to_string(),
         })?;
+        let transactions: Vec<(B256, usize)> = block
+            .transactions
+            .iter()
+            .enumerate()
+            .map(|(idx, t)| (t.hash(), idx))
+            .collect();
         let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO seq_blocks (number, hash, header, body) VALUES (?, ?, ?, ?)")
             .bind(block.header.number as i64)
@@ -171,36 +200,33 @@ impl Store {
             .bind(body)
             .execute(&mut *tx)
             .await?;
-        for (idx, t) in block.transactions.iter().enumerate() {
-            sqlx::query(
-                "INSERT OR REPLACE INTO seq_transactions (hash, block_number, idx) VALUES (?, ?, ?)",
+        let number = block.header.number as i64;
+        insert_rows(
+            &mut tx,
+            "INSERT OR REPLACE INTO seq_transactions (hash, block_number, idx) ",
+            &transactions,
+            |mut row, (hash, idx)| {
+                row.push_bind(hash.as_slice())
+                    .push_bind(number)
+                    .push_bind(*idx as i64);
+            },
+        )
+        .await?;
+        for (table, rows) in [
+            ("seq_trie_nodes (hash, rlp)", nodes),
+            ("seq_codes (hash, code)", codes),
+        ] {
+            insert_rows(
+                &mut tx,
+                &format!("INSERT OR IGNORE INTO {table} "),
+                rows,
+                |mut row, (hash, value)| {
+                    row.push_bind(hash.as_slice()).push_bind(value.as_ref());
+                },
             )
-            .bind(t.hash().as_slice())
-            .bind(block.header.number as i64)
-            .bind(idx as i64)
-            .execute(&mut *tx)
             .await?;
         }
-        for (hash, rlp) in nodes {
-            sqlx::query("INSERT OR IGNORE INTO seq_trie_nodes (hash, rlp) VALUES (?, ?)")
-                .bind(hash.as_slice())
-                .bind(rlp.as_ref())
-                .execute(&mut *tx)
-                .await?;
-        }
-        for (hash, code) in codes {
-            sqlx::query("INSERT OR IGNORE INTO seq_codes (hash, code) VALUES (?, ?)")
-                .bind(hash.as_slice())
-                .bind(code.as_ref())
-                .execute(&mut *tx)
-                .await?;
-        }
-        for hash in drop_from_mempool {
-            sqlx::query("DELETE FROM seq_mempool WHERE hash = ?")
-                .bind(hash.as_slice())
-                .execute(&mut *tx)
-                .await?;
-        }
+        delete_from_mempool(&mut tx, drop_from_mempool).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -261,15 +287,22 @@ impl Store {
             .collect())
     }
 
-    /// Persists a transaction the mempool accepted.
-    pub async fn add_to_mempool(&self, hash: B256, seq: u64, raw: &[u8]) -> Result<()> {
-        sqlx::query("INSERT OR REPLACE INTO seq_mempool (hash, seq, raw) VALUES (?, ?, ?)")
-            .bind(hash.as_slice())
-            .bind(seq as i64)
-            .bind(raw)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Persists a transaction the mempool accepted, returning once it is committed. Transactions
+    /// arriving together are committed together, in one SQLite transaction.
+    pub async fn add_to_mempool(&self, hash: B256, seq: u64, raw: Bytes) -> Result<()> {
+        let (done, committed) = oneshot::channel();
+        self.mempool
+            .send(MempoolWrite {
+                hash,
+                seq,
+                raw,
+                done,
+            })
+            .map_err(|_| StoreError::WriterGone)?;
+        committed
+            .await
+            .map_err(|_| StoreError::WriterGone)?
+            .map_err(StoreError::GroupWrite)
     }
 
     /// Removes transactions from the persisted mempool.
@@ -278,12 +311,7 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.pool.begin().await?;
-        for hash in hashes {
-            sqlx::query("DELETE FROM seq_mempool WHERE hash = ?")
-                .bind(hash.as_slice())
-                .execute(&mut *tx)
-                .await?;
-        }
+        delete_from_mempool(&mut tx, hashes).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -298,6 +326,66 @@ impl Store {
             .map(|row| Bytes::from(row.get::<Vec<u8>, _>(0)))
             .collect())
     }
+}
+
+/// Commits mempool writes in groups: whatever arrived while the previous group was being written.
+async fn write_mempool(pool: SqlitePool, mut writes: mpsc::UnboundedReceiver<MempoolWrite>) {
+    let mut group = Vec::new();
+    while writes.recv_many(&mut group, 4 * ROWS_PER_STATEMENT).await > 0 {
+        let result = async {
+            let mut tx = pool.begin().await?;
+            insert_rows(
+                &mut tx,
+                "INSERT OR REPLACE INTO seq_mempool (hash, seq, raw) ",
+                &group,
+                |mut row, w| {
+                    row.push_bind(w.hash.as_slice())
+                        .push_bind(w.seq as i64)
+                        .push_bind(w.raw.as_ref());
+                },
+            )
+            .await?;
+            tx.commit().await
+        }
+        .await
+        .map_err(|e: sqlx::Error| e.to_string());
+        for write in group.drain(..) {
+            // A caller that went away no longer needs the answer.
+            let _ = write.done.send(result.clone());
+        }
+    }
+}
+
+/// Inserts `rows` with `insert` (the statement up to `VALUES`), many rows per statement.
+async fn insert_rows<'a, T>(
+    tx: &mut Transaction<'_, Sqlite>,
+    insert: &str,
+    rows: &'a [T],
+    bind: impl Fn(Separated<'_, 'a, Sqlite, &'static str>, &'a T),
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut statement = QueryBuilder::<Sqlite>::new(insert);
+        statement.push_values(chunk, &bind);
+        statement.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the given transactions from the persisted mempool, many per statement.
+async fn delete_from_mempool(
+    tx: &mut Transaction<'_, Sqlite>,
+    hashes: &[B256],
+) -> Result<(), sqlx::Error> {
+    for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
+        let mut statement = QueryBuilder::<Sqlite>::new("DELETE FROM seq_mempool WHERE hash IN (");
+        let mut list = statement.separated(", ");
+        for hash in chunk {
+            list.push_bind(hash.as_slice());
+        }
+        statement.push(")");
+        statement.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Decodes a stored transaction whose sender is already known.

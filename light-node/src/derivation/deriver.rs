@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{BatchRejection, L1Origin, check_batch};
 use crate::{
-    BlockAttributes, BlockHashes, ChainConfig, ExecError, ExecutedBlock, L2State, decode_batch,
-    execute_block,
+    BlockAttributes, BlockHashes, ChainConfig, ExecError, ExecutedBlock, L2State, Recovered,
+    decode_batch, execute_block_recovered,
 };
 
 /// Batch data posted to the Rollup contract, already checked against the hash the contract stored.
@@ -134,6 +134,7 @@ pub struct Deriver {
     hashes: BlockHashes,
     l1: BTreeMap<u64, L1Origin>,
     l1_head: (u64, B256),
+    recovery_threads: usize,
 }
 
 impl Deriver {
@@ -159,7 +160,15 @@ impl Deriver {
             hashes,
             l1,
             l1_head,
+            recovery_threads: 1,
         }
+    }
+
+    /// Recovers the senders of each batch on up to `threads` threads before executing its blocks
+    /// (1, the default, recovers each while executing). The blocks derived are the same either
+    /// way; a server sets its core count, and the browser has one thread.
+    pub fn set_recovery_threads(&mut self, threads: usize) {
+        self.recovery_threads = threads.max(1);
     }
 
     /// Rebuilds a deriver from what a store kept of it: the safe head and its L1 origin, the hashes of the blocks before
@@ -200,6 +209,7 @@ impl Deriver {
             hashes,
             l1: l1.into_iter().map(|o| (o.number, o)).collect(),
             l1_head: head,
+            recovery_threads: 1,
         })
     }
 
@@ -277,7 +287,19 @@ impl Deriver {
                 step.dropped.push(drop(reason));
                 continue;
             }
+            let mut recovered = if self.recovery_threads > 1 {
+                let raw: Vec<Bytes> = batch
+                    .blocks
+                    .iter()
+                    .flat_map(|b| b.transactions.iter().cloned())
+                    .collect();
+                Recovered::decode_all(&raw, self.recovery_threads)
+            } else {
+                Vec::new()
+            }
+            .into_iter();
             for block in batch.blocks {
+                let recovered = recovered.by_ref().take(block.transactions.len()).collect();
                 let deposits = self.deposits_for(block.l1_origin_number);
                 let attributes = BlockAttributes {
                     timestamp: block.timestamp,
@@ -288,6 +310,7 @@ impl Deriver {
                 };
                 let derived = self.apply(
                     &attributes,
+                    recovered,
                     inclusion,
                     BlockSource::Batch {
                         index: posted.index,
@@ -311,8 +334,12 @@ impl Deriver {
                 deposits: known.deposits.clone(),
                 transactions: Vec::new(),
             };
-            step.blocks
-                .push(self.apply(&attributes, inclusion, BlockSource::ForceIncluded)?);
+            step.blocks.push(self.apply(
+                &attributes,
+                Vec::new(),
+                inclusion,
+                BlockSource::ForceIncluded,
+            )?);
         }
 
         // Later batches cannot refer to origins before the safe head's.
@@ -335,15 +362,17 @@ impl Deriver {
     fn apply(
         &mut self,
         attributes: &BlockAttributes,
+        recovered: Vec<Recovered>,
         l1_block: u64,
         source: BlockSource,
     ) -> Result<DerivedBlock, DeriveError> {
-        let block = execute_block(
+        let block = execute_block_recovered(
             &self.config,
             &mut self.state,
             &self.safe,
             &self.hashes,
             attributes,
+            recovered,
         )?;
         self.hashes.insert(block.header.number, block.hash);
         self.safe = block.header.clone();

@@ -161,14 +161,19 @@ fn garbage() -> Vec<PostedBatch> {
 
 /// Runs a honest sequencer for L1 blocks 11..=18 with batches one L1 block late, plus garbage.
 fn honest_run() -> (Vec<B256>, Vec<B256>, Vec<DroppedBatch>) {
-    honest_run_resuming_at(None)
+    honest_run_resuming_at(None, 1)
 }
 
 /// [`honest_run`], with the deriver rebuilt by [`Deriver::resume`] after L1 block `resume_at`, from
-/// the parts a store keeps: the safe head, recent hashes, the L1 blocks from the safe origin on.
-fn honest_run_resuming_at(resume_at: Option<u64>) -> (Vec<B256>, Vec<B256>, Vec<DroppedBatch>) {
+/// the parts a store keeps: the safe head, recent hashes, the L1 blocks from the safe origin on. The
+/// deriver recovers senders on `threads` threads.
+fn honest_run_resuming_at(
+    resume_at: Option<u64>,
+    threads: usize,
+) -> (Vec<B256>, Vec<B256>, Vec<DroppedBatch>) {
     let a = Key::new(1);
     let (mut seq, mut deriver) = Sequencer::new(&[a.address]);
+    deriver.set_recovery_threads(threads);
     let id = seq.chain.config.chain_id;
     let mut nonce = 0;
     let mut posted = 0;
@@ -200,6 +205,7 @@ fn honest_run_resuming_at(resume_at: Option<u64>) -> (Vec<B256>, Vec<B256>, Vec<
                 window,
             )
             .expect("resumes");
+            deriver.set_recovery_threads(threads);
         }
         for _ in 0..2 {
             let transfer = a.sign(tx(
@@ -246,11 +252,24 @@ fn derivation_is_deterministic() {
 
 #[wasm_bindgen_test]
 #[test]
+fn recovering_senders_on_several_threads_derives_the_same_chain() {
+    let one = honest_run();
+    for threads in [2, 3, 64] {
+        assert_eq!(
+            honest_run_resuming_at(None, threads),
+            one,
+            "{threads} threads"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+#[test]
 fn a_resumed_deriver_derives_what_an_uninterrupted_one_does() {
     let uninterrupted = honest_run();
     for at in [GENESIS_L1 + 1, GENESIS_L1 + 3, GENESIS_L1 + 6] {
         assert_eq!(
-            honest_run_resuming_at(Some(at)),
+            honest_run_resuming_at(Some(at), 1),
             uninterrupted,
             "resumed at {at}"
         );

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{BlockHashes, ExecError, L2State, state::BlockDb};
 use crate::{
     ChainConfig,
-    transaction::{Deposit, L2Receipt, L2Transaction},
+    transaction::{Deposit, L2Receipt, L2Transaction, Recovered},
     trie::EMPTY_ROOT,
 };
 
@@ -98,6 +98,21 @@ pub fn execute_block(
     parent: &Header,
     hashes: &BlockHashes,
     attributes: &BlockAttributes,
+) -> Result<ExecutedBlock, ExecError> {
+    execute_block_recovered(config, state, parent, hashes, attributes, Vec::new())
+}
+
+/// [`execute_block`] with user transactions already decoded and their senders recovered (for
+/// example on several threads, by [`Recovered::decode_all`]), in the order of
+/// `attributes.transactions`. A transaction without an entry, or whose entry was decoded from other
+/// bytes, is decoded here: the result is always [`execute_block`]'s.
+pub fn execute_block_recovered(
+    config: &ChainConfig,
+    state: &mut L2State,
+    parent: &Header,
+    hashes: &BlockHashes,
+    attributes: &BlockAttributes,
+    recovered: Vec<Recovered>,
 ) -> Result<ExecutedBlock, ExecError> {
     let number = parent
         .number
@@ -180,8 +195,13 @@ pub fn execute_block(
 
     evm.set_block(block_env);
     let mut user_gas = 0u64;
+    let mut recovered = recovered.into_iter();
     for (index, raw) in attributes.transactions.iter().enumerate() {
-        let (tx, sender) = match L2Transaction::decode_signed(raw) {
+        let decoded = match recovered.next() {
+            Some(r) if r.raw() == raw => r.into_decoded(),
+            _ => L2Transaction::decode_signed(raw),
+        };
+        let (tx, sender) = match decoded {
             Ok(decoded) => decoded,
             Err(e) => {
                 skipped.push(SkippedTransaction {

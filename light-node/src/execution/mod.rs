@@ -10,7 +10,7 @@ pub(crate) mod tests;
 pub use block_hashes::{BLOCKHASH_WINDOW, BlockHashes};
 pub use error::ExecError;
 pub use executor::{
-    BlockAttributes, ExecutedBlock, SkippedTransaction, execute_block, genesis_header,
-    l1_origin_number_of, next_base_fee,
+    BlockAttributes, ExecutedBlock, SkippedTransaction, execute_block, execute_block_recovered,
+    genesis_header, l1_origin_number_of, next_base_fee,
 };
 pub use state::{AccountState, L2State};

@@ -344,6 +344,44 @@ fn execution_is_deterministic_and_header_commits_to_the_origin() {
     assert_eq!(one.header.mix_hash, B256::with_last_byte(0));
 }
 
+/// Transactions recovered ahead of execution give the block execution gives; an entry recovered
+/// from other bytes than the transaction at its position is not taken on trust.
+#[wasm_bindgen_test]
+#[test]
+fn senders_recovered_ahead_give_the_same_block_and_misplaced_ones_are_ignored() {
+    let (a, b) = (Key::new(1), Key::new(2));
+    let chain = Chain::new(&[a.address, b.address]);
+    let id = chain.config.chain_id;
+    let transfers = vec![
+        a.sign(tx(id, 0, TxKind::Call(Address::ZERO), 5, Bytes::new())),
+        b.sign(tx(id, 0, TxKind::Call(Address::ZERO), 7, Bytes::new())),
+        Bytes::from_static(b"not a transaction"),
+    ];
+    let attributes = chain.attributes(vec![], transfers.clone());
+    let run = |recovered: Vec<crate::Recovered>| {
+        let mut state = chain.state.clone();
+        execute_block_recovered(
+            &chain.config,
+            &mut state,
+            &chain.head,
+            &chain.hashes,
+            &attributes,
+            recovered,
+        )
+        .expect("full state executes")
+    };
+    let plain = run(Vec::new());
+    assert_eq!(plain.transactions.len(), 2);
+    assert_eq!(plain.skipped.len(), 1);
+    let ahead = crate::Recovered::decode_all(&transfers, 2);
+    assert_eq!(ahead[0].decoded().map(|d| d.1), Ok(a.address));
+    assert!(ahead[2].decoded().is_err());
+    assert_eq!(run(ahead.clone()), plain);
+    assert_eq!(run(ahead[..1].to_vec()), plain, "the rest decoded here");
+    let swapped = vec![ahead[1].clone(), ahead[0].clone(), ahead[2].clone()];
+    assert_eq!(run(swapped), plain, "misplaced entries decoded again");
+}
+
 /// A parent at the largest block number has no child: an error, not an overflow (found by the
 /// fuzzing in `tests/it/fuzz`, through `verify_batch` on a trusted parent with that number).
 #[wasm_bindgen_test]

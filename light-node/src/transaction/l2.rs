@@ -123,6 +123,65 @@ impl L2Transaction {
     }
 }
 
+/// A user transaction's bytes, decoded, with the sender its signature recovers to, or why they do
+/// not decode. Only [`Recovered::decode`] makes one, so the sender is always the signature's: an
+/// executor handed one skips the recovery without trusting whoever did it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    raw: Bytes,
+    decoded: Result<(TxEnvelope, Address), TransactionError>,
+}
+
+impl Recovered {
+    /// Decodes a signed user transaction and recovers its sender, as
+    /// [`L2Transaction::decode_signed`].
+    pub fn decode(raw: Bytes) -> Self {
+        let decoded = L2Transaction::decode_signed(&raw);
+        Self { raw, decoded }
+    }
+
+    /// Decodes many, in order, on up to `threads` threads. Recovering a sender is most of the cost
+    /// of a transfer, and each is independent of the others. In the browser, where the light node
+    /// has no threads to start, it is one after another.
+    pub fn decode_all(raw: &[Bytes], threads: usize) -> Vec<Self> {
+        let threads = threads.clamp(1, raw.len().max(1));
+        if threads == 1 || cfg!(target_family = "wasm") {
+            return raw.iter().cloned().map(Self::decode).collect();
+        }
+        let chunk = raw.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = raw
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || part.iter().cloned().map(Self::decode).collect::<Vec<_>>())
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|part| match part.join() {
+                    Ok(decoded) => decoded,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        })
+    }
+
+    /// The bytes it was decoded from.
+    pub fn raw(&self) -> &Bytes {
+        &self.raw
+    }
+
+    /// The transaction and its sender, or why the bytes are not a usable transaction.
+    pub fn decoded(&self) -> Result<&(TxEnvelope, Address), &TransactionError> {
+        self.decoded.as_ref()
+    }
+
+    /// [`Recovered::decoded`], by value.
+    pub fn into_decoded(self) -> Result<(TxEnvelope, Address), TransactionError> {
+        self.decoded
+    }
+}
+
 impl alloy_eips::Typed2718 for L2Transaction {
     fn ty(&self) -> u8 {
         self.tx_type()

@@ -6,5 +6,5 @@ mod l2;
 mod receipt;
 
 pub use deposit::{DEPOSIT_TX_TYPE, Deposit};
-pub use l2::{L2Transaction, TransactionError};
+pub use l2::{L2Transaction, Recovered, TransactionError};
 pub use receipt::L2Receipt;
