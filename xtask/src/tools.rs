@@ -170,9 +170,16 @@ pub(crate) fn cargo_bin_dir() -> Option<PathBuf> {
         .map(|home| home.join("bin"))
 }
 
-/// The HTTP load generator of the API benchmark: oha from crates.io (plain HTTP only).
+/// The HTTP load generator of the API benchmark: oha from crates.io, with the system's TLS (its
+/// default, rustls with aws-lc, needs cmake).
 pub(crate) fn ensure_oha() -> Result<PathBuf, Failed> {
-    ensure_cargo_tool_with("oha", "oha", OHA_VERSION, true, &["--no-default-features"])?;
+    ensure_cargo_tool_with(
+        "oha",
+        "oha",
+        OHA_VERSION,
+        true,
+        &["--no-default-features", "--features", "native-tls"],
+    )?;
     Ok(cargo_bin_dir()
         .map(|d| d.join("oha"))
         .filter(|p| p.exists())

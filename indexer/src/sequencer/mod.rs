@@ -8,6 +8,7 @@ pub(crate) mod nodes;
 mod origin;
 mod pool;
 mod store;
+mod turns;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -91,6 +92,9 @@ pub enum SubmitError {
     /// The state could not be read.
     #[error("state: {0}")]
     Exec(#[from] ExecError),
+    /// The task decoding it failed (the runtime is shutting down).
+    #[error("cannot decode the transaction: {0}")]
+    Decoder(String),
 }
 
 /// An L2 block as the sequencer built it.
@@ -178,6 +182,8 @@ pub struct Sequencer {
     chain: RwLock<Chain>,
     working: Mutex<Working>,
     pool: Mutex<Pool>,
+    /// The order of admission.
+    turns: turns::Turns,
     safe: AtomicU64,
     finalized: AtomicU64,
     halted: AtomicBool,
@@ -276,6 +282,7 @@ impl Sequencer {
         let (head_tx, _) = watch::channel(head.header.number);
         let sequencer = Arc::new(Self {
             pool: Mutex::new(Pool::new(config.pool.clone())),
+            turns: turns::Turns::default(),
             genesis,
             config,
             store,
@@ -457,7 +464,15 @@ impl Sequencer {
     /// Checks a raw transaction and adds it to the in-memory pool; returns it (with its arrival
     /// number) and the hash of the transaction it replaced.
     fn admit(&self, raw: &[u8]) -> Result<(Arc<PooledTx>, Option<B256>), SubmitError> {
-        let tx = PooledTx::decode(raw, &self.config.pool, &self.genesis.config)?;
+        self.admit_decoded(PooledTx::decode(
+            raw,
+            &self.config.pool,
+            &self.genesis.config,
+        )?)
+    }
+
+    /// [`Sequencer::admit`] of a transaction already decoded.
+    fn admit_decoded(&self, tx: PooledTx) -> Result<(Arc<PooledTx>, Option<B256>), SubmitError> {
         // Head and pool are read under the pool lock, which publishing a block also holds.
         let mut pool = lock(&self.pool);
         let head = self.head();
@@ -475,8 +490,22 @@ impl Sequencer {
 
     /// `eth_sendRawTransaction`: checks the transaction, adds it to the mempool and persists it
     /// before returning its hash.
+    ///
+    /// Transactions enter the pool in the order they arrive, but decoding them and recovering their
+    /// senders, most of the work, runs on any core (`turns.rs`).
     pub async fn submit(&self, raw: &[u8]) -> Result<B256, SubmitError> {
-        let (tx, replaced) = self.admit(raw)?;
+        let ticket = self.turns.ticket();
+        let (raw, pool, chain) = (
+            raw.to_vec(),
+            self.config.pool.clone(),
+            self.genesis.config.clone(),
+        );
+        let decoded = tokio::spawn(async move { PooledTx::decode(&raw, &pool, &chain) })
+            .await
+            .map_err(|e| SubmitError::Decoder(e.to_string()))?;
+        ticket.turn().await;
+        let (tx, replaced) = self.admit_decoded(decoded?)?;
+        drop(ticket);
         if let Err(e) = self
             .store
             .add_to_mempool(tx.hash, tx.seq, tx.raw.clone())

@@ -135,6 +135,43 @@ fn error_of(v: &Value) -> (i64, String) {
     )
 }
 
+/// The calls of a batch run side by side, yet one sender's consecutive nonces in a batch enter the
+/// pool in the batch's order: with at most 2 future transactions per sender allowed, any other
+/// order would refuse one of them. Answers keep the batch's order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_senders_nonces_in_a_batch_are_admitted_in_the_batchs_order() {
+    let node = Local::start().await;
+    let sender = dev_signer(5);
+    let raws: Vec<Bytes> = (0..4)
+        .map(|nonce| transfer(&sender, nonce, Address::repeat_byte(0x42), 1 + nonce))
+        .collect();
+    let batch: Vec<Value> = raws
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            json!({"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [raw]})
+        })
+        .collect();
+    let (_, v) = node.post(Value::Array(batch).to_string()).await;
+    let answers = v.as_array().expect("a batch answer");
+    assert_eq!(answers.len(), raws.len());
+    for (i, (answer, raw)) in answers.iter().zip(&raws).enumerate() {
+        assert_eq!(answer["id"], i, "answers keep the batch's order: {v}");
+        assert_eq!(
+            answer["result"],
+            json!(alloy::primitives::keccak256(raw)),
+            "transaction {i} admitted: {v}"
+        );
+    }
+    let pending = node
+        .call(
+            "eth_getTransactionCount",
+            json!([sender.address(), "pending"]),
+        )
+        .await;
+    assert_eq!(pending["result"], "0x4", "{pending}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_bad_request_gets_its_error_code_and_message() {
     let node = Local::start().await;
