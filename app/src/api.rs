@@ -173,8 +173,11 @@ pub struct BlockDetail {
     /// The block.
     #[serde(flatten)]
     pub block: Block,
-    /// Its transactions.
+    /// One page of its transactions (`block.tx_count` counts them all).
     pub transactions: Vec<Tx>,
+    /// The cursor of the next page of its transactions.
+    #[serde(default)]
+    pub transactions_next_cursor: Option<String>,
     /// Transactions its batch carried that could not be applied.
     pub skipped: Vec<SkippedTx>,
     /// Its finality in detail.

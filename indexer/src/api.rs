@@ -315,22 +315,29 @@ async fn blocks(
 async fn block(
     State(state): State<ApiState>,
     Path(id): Path<String>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = if id.starts_with("0x") {
         BlockId::Hash(hash("block hash", &id)?)
     } else {
         BlockId::Number(number("block number", &id)?)
     };
+    // A block page shows its transactions a page at a time, by default as many as a page holds.
+    let limit = page.limit.map_or(Ok(MAX_LIMIT), |_| page.limit())?;
+    let from = page.number_cursor()?.unwrap_or(0);
     let (_, heads) = heads(&state).await?;
-    found(query::block(&state.index.db, &heads, id).await?, || {
-        format!(
-            "no derived block {}",
-            match id {
-                BlockId::Number(n) => n.to_string(),
-                BlockId::Hash(h) => h.to_string(),
-            }
-        )
-    })
+    found(
+        query::block(&state.index.db, &heads, id, from, limit).await?,
+        || {
+            format!(
+                "no derived block {}",
+                match id {
+                    BlockId::Number(n) => n.to_string(),
+                    BlockId::Hash(h) => h.to_string(),
+                }
+            )
+        },
+    )
 }
 
 async fn transaction(
@@ -387,7 +394,7 @@ async fn safe_root(state: &ApiState) -> Result<(u64, B256), ApiError> {
 /// The state root of derived block `number`.
 async fn sqlx_root(state: &ApiState, number: u64) -> Result<B256, ApiError> {
     let (_, heads) = heads(state).await?;
-    let block = query::block(&state.index.db, &heads, BlockId::Number(number))
+    let block = query::block(&state.index.db, &heads, BlockId::Number(number), 0, 1)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no derived block {number}")))?;
     Ok(block.block.state_root)

@@ -689,6 +689,7 @@ mod tests {
         let detail = BlockDetail {
             block: blocks[1].clone(),
             transactions: vec![tx(Finality::Safe, true), tx(Finality::Safe, false)],
+            transactions_next_cursor: Some("2".into()),
             skipped: vec![
                 SkippedTx {
                     position: 1,
@@ -952,6 +953,7 @@ mod tests {
         let mut detail = to_json(&BlockDetail {
             block: block(7, Finality::Safe, BlockOrigin::Batch),
             transactions: Vec::new(),
+            transactions_next_cursor: None,
             skipped: Vec::new(),
             finality_detail: finality_detail(false),
         });

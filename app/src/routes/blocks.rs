@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::{NextPage, live_get, live_page, param};
+use super::{NextPage, live_get, live_page, param, query};
 use crate::{
     api::{Block, BlockDetail, Page},
     components::{Empty, Hex, Loaded, Stage, gwei, relative},
@@ -57,9 +57,13 @@ pub fn BlockTable(
 #[component]
 pub fn BlockPage() -> impl IntoView {
     let id = param("id");
+    let cursor = query("cursor");
     let block = live_get::<BlockDetail>(move || {
         let id = id();
-        format!("/blocks/{id}")
+        match cursor() {
+            Some(c) => format!("/blocks/{id}?cursor={c}"),
+            None => format!("/blocks/{id}"),
+        }
     });
     view! {
         <section>
@@ -80,8 +84,9 @@ pub fn BlockPage() -> impl IntoView {
                         <dt>"Output root"</dt><dd><Hex value=b.output_root/></dd>
                     </dl>
                     <FinalityLadder detail=d.finality_detail/>
-                    <h2>"Transactions"</h2>
+                    <h2>{format!("Transactions ({})", b.tx_count)}</h2>
                     <TxTable txs=d.transactions/>
+                    <NextPage base=format!("/blocks/{}", b.number) cursor=d.transactions_next_cursor label="More transactions →"/>
                     {(!d.skipped.is_empty()).then(|| view! {
                         <h2>"Left out"</h2>
                         <ul class="skipped">

@@ -61,14 +61,18 @@ pub(crate) fn query(
 #[component]
 pub(crate) fn NextPage(
     /// The list's path in the app (`/blocks`).
-    base: &'static str,
+    #[prop(into)]
+    base: String,
     /// The API's cursor for the next page.
     cursor: Option<String>,
+    /// The link's text.
+    #[prop(default = "Older →")]
+    label: &'static str,
 ) -> impl IntoView {
     cursor.map(|c| {
         view! {
             <p class="pager">
-                <leptos_router::components::A href=format!("{base}?cursor={c}")>"Older →"</leptos_router::components::A>
+                <leptos_router::components::A href=format!("{base}?cursor={c}")>{label}</leptos_router::components::A>
             </p>
         }
     })

@@ -473,8 +473,11 @@ pub struct BlockDetail {
     /// The block.
     #[serde(flatten)]
     pub block: BlockSummary,
-    /// Its transactions, in order.
+    /// One page of its transactions, in order (`?cursor=&limit=`, at most 100; `tx_count` counts
+    /// them all).
     pub transactions: Vec<TxSummary>,
+    /// The cursor of the next page of its transactions, if there is one.
+    pub transactions_next_cursor: Option<String>,
     /// User transactions its batch carried that could not be applied.
     pub skipped: Vec<SkippedTx>,
     /// Its finality: stage times, the next stage, invalidated proposals over it.
@@ -502,7 +505,15 @@ pub enum BlockId {
 }
 
 /// `GET /blocks/{id}`.
-pub async fn block(db: &Db, heads: &FinalityHeads, id: BlockId) -> DbResult<Option<BlockDetail>> {
+/// One block by number or hash, with one page of its transactions: `limit` of them from position
+/// `from` (the previous page's `transactions_next_cursor`).
+pub async fn block(
+    db: &Db,
+    heads: &FinalityHeads,
+    id: BlockId,
+    from: u64,
+    limit: usize,
+) -> DbResult<Option<BlockDetail>> {
     let query = match id {
         BlockId::Number(n) => {
             sqlx::query(&format!(
@@ -526,15 +537,19 @@ pub async fn block(db: &Db, heads: &FinalityHeads, id: BlockId) -> DbResult<Opti
     };
     let block = block_summary(&row, heads)?;
     let rows = sqlx::query(&format!(
-        "SELECT {TX_COLUMNS} FROM transactions WHERE block_number = $1 ORDER BY idx"
+        "SELECT {TX_COLUMNS} FROM transactions WHERE block_number = $1 AND idx >= $2
+         ORDER BY idx LIMIT $3"
     ))
     .bind(int(block.number))
+    .bind(int(from))
+    .bind(limit as i64)
     .fetch_all(db.pool())
     .await?;
     let transactions = rows
         .iter()
         .map(|r| tx_summary(r, heads))
         .collect::<DbResult<Vec<_>>>()?;
+    let transactions = Page::new(transactions, limit, |t| (t.index + 1).to_string());
     let mut skipped = Vec::new();
     for r in sqlx::query(
         "SELECT position, hash, reason FROM skipped_transactions WHERE block_number = $1
@@ -553,7 +568,8 @@ pub async fn block(db: &Db, heads: &FinalityHeads, id: BlockId) -> DbResult<Opti
     let finality_detail = finality_detail(db, heads, block.number, u(&row, "l1_block")?).await?;
     Ok(Some(BlockDetail {
         block,
-        transactions,
+        transactions: transactions.items,
+        transactions_next_cursor: transactions.next_cursor,
         skipped,
         finality_detail,
     }))

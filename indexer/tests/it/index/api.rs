@@ -154,6 +154,31 @@ async fn derives_and_serves(backend: Backend) {
     assert_eq!(block.transactions.len(), sequenced.transactions.len());
     let by_hash: BlockDetail = x.get_ok(&format!("/blocks/{}", sequenced.hash)).await;
     assert_eq!(by_hash, block);
+    // A block's transactions a page at a time: one by one, they are the sequencer's, in order.
+    let busiest = (1..=last)
+        .filter_map(|n| h.devnet.sequencer.block(n))
+        .max_by_key(|b| b.transactions.len())
+        .expect("blocks");
+    assert!(
+        busiest.transactions.len() >= 2,
+        "a block with two transactions"
+    );
+    let (mut paged, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/blocks/{}?limit=1&cursor={c}", busiest.header.number),
+            None => format!("/blocks/{}?limit=1", busiest.header.number),
+        };
+        let page: BlockDetail = x.get_ok(&path).await;
+        assert!(page.transactions.len() <= 1);
+        paged.extend(page.transactions.iter().map(|t| t.hash));
+        cursor = page.transactions_next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let expected: Vec<B256> = busiest.transactions.iter().map(|t| t.hash()).collect();
+    assert_eq!(paged, expected);
     assert!(matches!(
         block.block.finality,
         Finality::Safe | Finality::L1Finalized | Finality::Proposed | Finality::Finalized
@@ -307,6 +332,8 @@ async fn derives_and_serves(backend: Backend) {
     // Errors: one shape, the right status, whatever the path, hash or page asked for.
     let abuse: Vec<(String, u16, &str)> = [
         ("/blocks/abc", 400, "bad_request"),
+        ("/blocks/1?limit=0", 400, "bad_request"),
+        ("/blocks/1?cursor=x", 400, "bad_request"),
         ("/blocks/99999999", 404, "not_found"),
         ("/blocks/99999999999999999999999999", 400, "bad_request"),
         ("/blocks?limit=0", 400, "bad_request"),
