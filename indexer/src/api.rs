@@ -155,10 +155,20 @@ pub struct IndexView {
     pub error: Option<String>,
 }
 
+/// The index's status and finality heads: those the index published after its last round (with
+/// the safe head it has reached since), read from the database only before the first round or
+/// after a rollback.
 async fn heads(state: &ApiState) -> Result<(IndexStatus, FinalityHeads), ApiError> {
     let status = state.index.status();
-    let heads =
-        query::finality_heads(&state.index.db, status.l1_finalized.unwrap_or_default()).await?;
+    let heads = match state.index.finality_heads() {
+        Some(mut heads) => {
+            heads.safe = heads.safe.max(status.safe_head);
+            heads
+        }
+        None => {
+            query::finality_heads(&state.index.db, status.l1_finalized.unwrap_or_default()).await?
+        }
+    };
     Ok((status, heads))
 }
 
@@ -322,8 +332,7 @@ async fn block(
     } else {
         BlockId::Number(number("block number", &id)?)
     };
-    // A block page shows its transactions a page at a time, by default as many as a page holds.
-    let limit = page.limit.map_or(Ok(MAX_LIMIT), |_| page.limit())?;
+    let limit = page.limit()?;
     let from = page.number_cursor()?.unwrap_or(0);
     let (_, heads) = heads(&state).await?;
     found(

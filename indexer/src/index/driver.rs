@@ -175,6 +175,8 @@ pub struct IndexShared {
     pub db: Db,
     deriver: Mutex<Deriver>,
     status: RwLock<IndexStatus>,
+    /// The finality heads after the last round; `None` before the first and after a rollback.
+    heads: RwLock<Option<FinalityHeads>>,
     events: broadcast::Sender<IndexEvent>,
     /// Prometheus metrics.
     pub metrics: Metrics,
@@ -189,6 +191,15 @@ impl IndexShared {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// The finality heads the index published after its last round, if it has since.
+    pub fn finality_heads(&self) -> Option<FinalityHeads> {
+        self.heads.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set_heads(&self, heads: Option<FinalityHeads>) {
+        *self.heads.write().unwrap_or_else(|e| e.into_inner()) = heads;
     }
 
     fn update(&self, f: impl FnOnce(&mut IndexStatus)) {
@@ -270,6 +281,7 @@ impl Indexer {
                 safe_head: safe,
                 ..IndexStatus::default()
             }),
+            heads: RwLock::new(None),
             events,
             metrics: Metrics::new(),
             sequencer,
@@ -361,6 +373,7 @@ impl Indexer {
     async fn publish_finality(&mut self, l1_finalized: u64) -> Result<(), IndexError> {
         self.shared.db.record_l1_finalized(l1_finalized).await?;
         let heads = query::finality_heads(&self.shared.db, l1_finalized).await?;
+        self.shared.set_heads(Some(heads.clone()));
         if self.finality.as_ref() != Some(&heads) {
             self.shared.metrics.set_finality(&heads);
             self.shared.emit(IndexEvent::Finality(heads.clone()));
@@ -398,6 +411,7 @@ impl Indexer {
         }
         let depth = last - fork;
         tracing::warn!(fork, depth, "L1 reorganised; rolling the index back");
+        self.shared.set_heads(None);
         self.shared.db.rollback_after(fork).await?;
         self.reload().await?;
         self.shared.update(|s| s.reorgs += 1);

@@ -473,8 +473,7 @@ pub struct BlockDetail {
     /// The block.
     #[serde(flatten)]
     pub block: BlockSummary,
-    /// One page of its transactions, in order (`?cursor=&limit=`, at most 100; `tx_count` counts
-    /// them all).
+    /// One page of its transactions, in order (`?cursor=&limit=`; `tx_count` counts them all).
     pub transactions: Vec<TxSummary>,
     /// The cursor of the next page of its transactions, if there is one.
     pub transactions_next_cursor: Option<String>,
