@@ -26,6 +26,7 @@ use axum::{
 };
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
+use sqlx::{Any, Transaction};
 use tokio_stream::{StreamExt as _, wrappers::BroadcastStream};
 
 use crate::{
@@ -166,10 +167,29 @@ async fn heads(state: &ApiState) -> Result<(IndexStatus, FinalityHeads), ApiErro
             heads
         }
         None => {
-            query::finality_heads(&state.index.db, status.l1_finalized.unwrap_or_default()).await?
+            let mut conn = state
+                .index
+                .db
+                .pool()
+                .acquire()
+                .await
+                .map_err(DbError::from)?;
+            query::finality_heads(&mut conn, status.l1_finalized.unwrap_or_default()).await?
         }
     };
     Ok((status, heads))
+}
+
+/// A read snapshot of the index, with the finality heads as that snapshot holds them. Answers that
+/// state a block's stage beside the proposals and events behind it read both from it, so the two
+/// always agree, even while the indexer commits a round.
+async fn snapshot(
+    state: &ApiState,
+) -> Result<(Transaction<'static, Any>, FinalityHeads), ApiError> {
+    let mut snapshot = state.index.db.snapshot().await?;
+    let l1_finalized = state.index.status().l1_finalized.unwrap_or_default();
+    let heads = query::finality_heads(&mut snapshot, l1_finalized).await?;
+    Ok((snapshot, heads))
 }
 
 async fn status(State(state): State<ApiState>) -> Result<Json<StatusResponse>, ApiError> {
@@ -334,9 +354,9 @@ async fn block(
     };
     let limit = page.limit()?;
     let from = page.number_cursor()?.unwrap_or(0);
-    let (_, heads) = heads(&state).await?;
+    let (mut snapshot, heads) = snapshot(&state).await?;
     found(
-        query::block(&state.index.db, &heads, id, from, limit).await?,
+        query::block(&mut snapshot, &heads, id, from, limit).await?,
         || {
             format!(
                 "no derived block {}",
@@ -354,11 +374,10 @@ async fn transaction(
     Path(text): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let tx = hash("transaction hash", &text)?;
-    let (_, heads) = heads(&state).await?;
-    found(
-        query::transaction(&state.index.db, &heads, tx).await?,
-        || format!("no derived transaction {tx}"),
-    )
+    let (mut snapshot, heads) = snapshot(&state).await?;
+    found(query::transaction(&mut snapshot, &heads, tx).await?, || {
+        format!("no derived transaction {tx}")
+    })
 }
 
 async fn account(
@@ -402,8 +421,8 @@ async fn safe_root(state: &ApiState) -> Result<(u64, B256), ApiError> {
 
 /// The state root of derived block `number`.
 async fn sqlx_root(state: &ApiState, number: u64) -> Result<B256, ApiError> {
-    let (_, heads) = heads(state).await?;
-    let block = query::block(&state.index.db, &heads, BlockId::Number(number), 0, 1)
+    let (mut snapshot, heads) = snapshot(state).await?;
+    let block = query::block(&mut snapshot, &heads, BlockId::Number(number), 0, 1)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no derived block {number}")))?;
     Ok(block.block.state_root)

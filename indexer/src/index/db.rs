@@ -164,6 +164,20 @@ impl Db {
         &self.pool
     }
 
+    /// A read-only transaction that sees one snapshot of the database: every query in it reads
+    /// the same committed state, whatever the indexer commits meanwhile. (SQLite in WAL mode fixes
+    /// the snapshot at the first read; PostgreSQL needs `REPEATABLE READ` for it.) Dropping it ends
+    /// it.
+    pub async fn snapshot(&self) -> DbResult<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;

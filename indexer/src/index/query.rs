@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use alloy_primitives::{Address, B256, Bytes};
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, any::AnyRow};
+use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::db::{Db, DbError, DbResult, corrupt, hex, int, parse_b256};
 
@@ -64,24 +64,38 @@ const VALID_PROPOSAL: &str =
     AND (e.l1_block > p.l1_block OR (e.l1_block = p.l1_block AND e.log_index > p.log_index)))";
 
 /// The finality heads, given L1's finalized block number.
-pub async fn finality_heads(db: &Db, l1_finalized: u64) -> DbResult<FinalityHeads> {
-    let max = |sql: String| async move {
-        let row = sqlx::query(&sql).fetch_one(db.pool()).await?;
-        Ok::<u64, DbError>(row.try_get::<Option<i64>, _>(0)?.unwrap_or(0) as u64)
-    };
+pub async fn finality_heads(
+    conn: &mut AnyConnection,
+    l1_finalized: u64,
+) -> DbResult<FinalityHeads> {
+    async fn max(conn: &mut AnyConnection, sql: &str, bound: Option<u64>) -> DbResult<u64> {
+        let mut query = sqlx::query(sql);
+        if let Some(bound) = bound {
+            query = query.bind(int(bound));
+        }
+        let row = query.fetch_one(&mut *conn).await?;
+        Ok(row.try_get::<Option<i64>, _>(0)?.unwrap_or(0) as u64)
+    }
     Ok(FinalityHeads {
-        safe: max("SELECT MAX(number) FROM blocks".into()).await?,
-        l1_finalized: max(format!(
-            "SELECT MAX(number) FROM blocks WHERE l1_block <= {}",
-            int(l1_finalized)
-        ))
+        safe: max(conn, "SELECT MAX(number) FROM blocks", None).await?,
+        l1_finalized: max(
+            conn,
+            "SELECT MAX(number) FROM blocks WHERE l1_block <= $1",
+            Some(l1_finalized),
+        )
         .await?,
-        proposed: max(format!(
-            "SELECT MAX(p.l2_block) FROM proposals p WHERE {VALID_PROPOSAL}"
-        ))
+        proposed: max(
+            conn,
+            &format!("SELECT MAX(p.l2_block) FROM proposals p WHERE {VALID_PROPOSAL}"),
+            None,
+        )
         .await?,
-        finalized: max("SELECT MAX(l2_block) FROM rollup_events WHERE kind = 'finalized'".into())
-            .await?,
+        finalized: max(
+            conn,
+            "SELECT MAX(l2_block) FROM rollup_events WHERE kind = 'finalized'",
+            None,
+        )
+        .await?,
     })
 }
 
@@ -143,20 +157,19 @@ pub struct FinalityDetail {
 
 /// The finality of derived block `number`, whose batch is in L1 block `l1_block`.
 pub async fn finality_detail(
-    db: &Db,
+    conn: &mut AnyConnection,
     heads: &FinalityHeads,
     number: u64,
     l1_block: u64,
 ) -> DbResult<FinalityDetail> {
     let stage = heads.stage(number);
-    let one = |sql: String| async move { sqlx::query(&sql).fetch_optional(db.pool()).await };
-    let safe_at = one(format!(
-        "SELECT timestamp FROM l1_blocks WHERE number = {}",
-        int(l1_block)
-    ))
-    .await?
-    .map(|r| u(&r, "timestamp"))
-    .transpose()?;
+    // Every query here binds its values, so that each connection prepares it once.
+    let safe_at = sqlx::query("SELECT timestamp FROM l1_blocks WHERE number = $1")
+        .bind(int(l1_block))
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| u(&r, "timestamp"))
+        .transpose()?;
     let mut reached = vec![StageReached {
         stage: Finality::Safe,
         at: safe_at,
@@ -164,13 +177,12 @@ pub async fn finality_detail(
         proposal: None,
     }];
     if number <= heads.l1_finalized {
-        let at = one(format!(
-            "SELECT MIN(observed_at) AS at FROM l1_finality WHERE number >= {}",
-            int(l1_block)
-        ))
-        .await?
-        .and_then(|r| r.try_get::<Option<i64>, _>("at").ok().flatten())
-        .map(|t| t as u64);
+        let at = sqlx::query("SELECT MIN(observed_at) AS at FROM l1_finality WHERE number >= $1")
+            .bind(int(l1_block))
+            .fetch_optional(&mut *conn)
+            .await?
+            .and_then(|r| r.try_get::<Option<i64>, _>("at").ok().flatten())
+            .map(|t| t as u64);
         reached.push(StageReached {
             stage: Finality::L1Finalized,
             at,
@@ -180,13 +192,14 @@ pub async fn finality_detail(
     }
     // The valid proposal covering the block: valid proposals form one chain, each covering the
     // blocks after its parent's.
-    let covering = one(format!(
+    let covering = sqlx::query(&format!(
         "SELECT p.idx, p.l1_block, p.deadline, b.timestamp FROM proposals p
          JOIN l1_blocks b ON b.number = p.l1_block
-         WHERE p.parent_l2_block < {n} AND p.l2_block >= {n} AND {VALID_PROPOSAL}
-         ORDER BY p.idx LIMIT 1",
-        n = int(number)
+         WHERE p.parent_l2_block < $1 AND p.l2_block >= $1 AND {VALID_PROPOSAL}
+         ORDER BY p.idx LIMIT 1"
     ))
+    .bind(int(number))
+    .fetch_optional(&mut *conn)
     .await?;
     let mut deadline = None;
     if let Some(p) = &covering {
@@ -198,12 +211,13 @@ pub async fn finality_detail(
             l1_block: Some(u(p, "l1_block")?),
             proposal: Some(index),
         });
-        if let Some(e) = one(format!(
+        if let Some(e) = sqlx::query(
             "SELECT e.l1_block, b.timestamp FROM rollup_events e
              JOIN l1_blocks b ON b.number = e.l1_block
-             WHERE e.kind = 'finalized' AND e.proposal_idx = {}",
-            int(index)
-        ))
+             WHERE e.kind = 'finalized' AND e.proposal_idx = $1",
+        )
+        .bind(int(index))
+        .fetch_optional(&mut *conn)
         .await?
         {
             reached.push(StageReached {
@@ -217,7 +231,7 @@ pub async fn finality_detail(
     let next = match stage {
         Finality::Unsafe | Finality::Safe if number > heads.l1_finalized => Some(NextStage {
             stage: Finality::L1Finalized,
-            expected_at: match (safe_at, l1_finality_lag(db).await?) {
+            expected_at: match (safe_at, l1_finality_lag(conn).await?) {
                 (Some(at), Some(lag)) => Some(at + lag),
                 _ => None,
             },
@@ -236,33 +250,35 @@ pub async fn finality_detail(
     let mut invalidated = Vec::new();
     for p in sqlx::query(&format!(
         "SELECT p.idx, p.l1_block, p.log_index FROM proposals p
-         WHERE p.parent_l2_block < {n} AND p.l2_block >= {n} AND NOT ({VALID_PROPOSAL})
-         ORDER BY p.idx",
-        n = int(number)
+         WHERE p.parent_l2_block < $1 AND p.l2_block >= $1 AND NOT ({VALID_PROPOSAL})
+         ORDER BY p.idx"
     ))
-    .fetch_all(db.pool())
+    .bind(int(number))
+    .fetch_all(&mut *conn)
     .await?
     {
         let index = u(&p, "idx")?;
-        let Some(e) = one(format!(
+        let Some(e) = sqlx::query(
             "SELECT e.l1_block, b.timestamp FROM rollup_events e
              JOIN l1_blocks b ON b.number = e.l1_block
-             WHERE e.kind = 'invalidated' AND e.proposal_idx <= {index}
-             AND (e.l1_block > {l1} OR (e.l1_block = {l1} AND e.log_index > {log}))
+             WHERE e.kind = 'invalidated' AND e.proposal_idx <= $1
+             AND (e.l1_block > $2 OR (e.l1_block = $2 AND e.log_index > $3))
              ORDER BY e.l1_block, e.log_index LIMIT 1",
-            index = int(index),
-            l1 = int(u(&p, "l1_block")?),
-            log = int(u(&p, "log_index")?),
-        ))
+        )
+        .bind(int(index))
+        .bind(int(u(&p, "l1_block")?))
+        .bind(int(u(&p, "log_index")?))
+        .fetch_optional(&mut *conn)
         .await?
         else {
             continue;
         };
-        let lost = one(format!(
-            "SELECT 1 AS x FROM rollup_events WHERE kind = 'resolved' AND proposal_idx = {}
+        let lost = sqlx::query(
+            "SELECT 1 AS x FROM rollup_events WHERE kind = 'resolved' AND proposal_idx = $1
              AND data LIKE '%\"outcome\":\"challenger_wins\"%'",
-            int(index)
-        ))
+        )
+        .bind(int(index))
+        .fetch_optional(&mut *conn)
         .await?
         .is_some();
         invalidated.push(Invalidation {
@@ -281,13 +297,13 @@ pub async fn finality_detail(
 }
 
 /// How far L1's finalized head trailed its newest block when last seen, in seconds.
-async fn l1_finality_lag(db: &Db) -> DbResult<Option<u64>> {
+async fn l1_finality_lag(conn: &mut AnyConnection) -> DbResult<Option<u64>> {
     let row = sqlx::query(
         "SELECT f.observed_at, b.timestamp FROM l1_finality f
          JOIN l1_blocks b ON b.number = f.number
          ORDER BY f.number DESC LIMIT 1",
     )
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *conn)
     .await?;
     row.map(|r| Ok(u(&r, "observed_at")?.saturating_sub(u(&r, "timestamp")?)))
         .transpose()
@@ -507,7 +523,7 @@ pub enum BlockId {
 /// One block by number or hash, with one page of its transactions: `limit` of them from position
 /// `from` (the previous page's `transactions_next_cursor`).
 pub async fn block(
-    db: &Db,
+    conn: &mut AnyConnection,
     heads: &FinalityHeads,
     id: BlockId,
     from: u64,
@@ -519,7 +535,7 @@ pub async fn block(
                 "SELECT {BLOCK_COLUMNS} FROM blocks WHERE number = $1"
             ))
             .bind(int(n))
-            .fetch_optional(db.pool())
+            .fetch_optional(&mut *conn)
             .await?
         }
         BlockId::Hash(hash) => {
@@ -527,7 +543,7 @@ pub async fn block(
                 "SELECT {BLOCK_COLUMNS} FROM blocks WHERE hash = $1"
             ))
             .bind(hex(hash))
-            .fetch_optional(db.pool())
+            .fetch_optional(&mut *conn)
             .await?
         }
     };
@@ -542,7 +558,7 @@ pub async fn block(
     .bind(int(block.number))
     .bind(int(from))
     .bind(limit as i64)
-    .fetch_all(db.pool())
+    .fetch_all(&mut *conn)
     .await?;
     let transactions = rows
         .iter()
@@ -555,7 +571,7 @@ pub async fn block(
          ORDER BY position",
     )
     .bind(int(block.number))
-    .fetch_all(db.pool())
+    .fetch_all(&mut *conn)
     .await?
     {
         skipped.push(SkippedTx {
@@ -564,7 +580,7 @@ pub async fn block(
             reason: s(&r, "reason")?,
         });
     }
-    let finality_detail = finality_detail(db, heads, block.number, u(&row, "l1_block")?).await?;
+    let finality_detail = finality_detail(conn, heads, block.number, u(&row, "l1_block")?).await?;
     Ok(Some(BlockDetail {
         block,
         transactions: transactions.items,
@@ -669,12 +685,16 @@ pub struct TxDetail {
 }
 
 /// `GET /txs/{hash}`.
-pub async fn transaction(db: &Db, heads: &FinalityHeads, hash: B256) -> DbResult<Option<TxDetail>> {
+pub async fn transaction(
+    conn: &mut AnyConnection,
+    heads: &FinalityHeads,
+    hash: B256,
+) -> DbResult<Option<TxDetail>> {
     let Some(row) = sqlx::query(&format!(
         "SELECT {TX_COLUMNS}, raw FROM transactions WHERE hash = $1"
     ))
     .bind(hex(hash))
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *conn)
     .await?
     else {
         return Ok(None);
@@ -684,7 +704,7 @@ pub async fn transaction(db: &Db, heads: &FinalityHeads, hash: B256) -> DbResult
     let block =
         sqlx::query("SELECT hash, timestamp, l1_block, batch_index FROM blocks WHERE number = $1")
             .bind(int(tx.block_number))
-            .fetch_one(db.pool())
+            .fetch_one(&mut *conn)
             .await?;
     let mut logs = Vec::new();
     for r in sqlx::query(
@@ -693,7 +713,7 @@ pub async fn transaction(db: &Db, heads: &FinalityHeads, hash: B256) -> DbResult
     )
     .bind(int(tx.block_number))
     .bind(int(tx.index))
-    .fetch_all(db.pool())
+    .fetch_all(&mut *conn)
     .await?
     {
         let mut topics = Vec::new();
@@ -710,7 +730,7 @@ pub async fn transaction(db: &Db, heads: &FinalityHeads, hash: B256) -> DbResult
         });
     }
     let l1_block = u(&block, "l1_block")?;
-    let finality_detail = finality_detail(db, heads, tx.block_number, l1_block).await?;
+    let finality_detail = finality_detail(conn, heads, tx.block_number, l1_block).await?;
     Ok(Some(TxDetail {
         finality_detail,
         block_hash: h(&block, "hash")?,

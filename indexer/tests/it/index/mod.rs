@@ -11,6 +11,7 @@ mod load;
 mod reorg;
 mod reorgs;
 mod replay;
+mod snapshot;
 mod unappliable;
 mod window;
 
