@@ -68,34 +68,22 @@ pub async fn finality_heads(
     conn: &mut AnyConnection,
     l1_finalized: u64,
 ) -> DbResult<FinalityHeads> {
-    async fn max(conn: &mut AnyConnection, sql: &str, bound: Option<u64>) -> DbResult<u64> {
-        let mut query = sqlx::query(sql);
-        if let Some(bound) = bound {
-            query = query.bind(int(bound));
-        }
-        let row = query.fetch_one(&mut *conn).await?;
-        Ok(row.try_get::<Option<i64>, _>(0)?.unwrap_or(0) as u64)
-    }
+    // One statement: one round trip.
+    let row = sqlx::query(&format!(
+        "SELECT (SELECT MAX(number) FROM blocks) AS safe,
+         (SELECT MAX(number) FROM blocks WHERE l1_block <= $1) AS l1_finalized,
+         (SELECT MAX(p.l2_block) FROM proposals p WHERE {VALID_PROPOSAL}) AS proposed,
+         (SELECT MAX(l2_block) FROM rollup_events WHERE kind = 'finalized') AS finalized"
+    ))
+    .bind(int(l1_finalized))
+    .fetch_one(&mut *conn)
+    .await?;
+    let head = |column: &str| Ok::<u64, DbError>(opt_u(&row, column)?.unwrap_or(0));
     Ok(FinalityHeads {
-        safe: max(conn, "SELECT MAX(number) FROM blocks", None).await?,
-        l1_finalized: max(
-            conn,
-            "SELECT MAX(number) FROM blocks WHERE l1_block <= $1",
-            Some(l1_finalized),
-        )
-        .await?,
-        proposed: max(
-            conn,
-            &format!("SELECT MAX(p.l2_block) FROM proposals p WHERE {VALID_PROPOSAL}"),
-            None,
-        )
-        .await?,
-        finalized: max(
-            conn,
-            "SELECT MAX(l2_block) FROM rollup_events WHERE kind = 'finalized'",
-            None,
-        )
-        .await?,
+        safe: head("safe")?,
+        l1_finalized: head("l1_finalized")?,
+        proposed: head("proposed")?,
+        finalized: head("finalized")?,
     })
 }
 
@@ -163,13 +151,19 @@ pub async fn finality_detail(
     l1_block: u64,
 ) -> DbResult<FinalityDetail> {
     let stage = heads.stage(number);
-    // Every query here binds its values, so that each connection prepares it once.
-    let safe_at = sqlx::query("SELECT timestamp FROM l1_blocks WHERE number = $1")
-        .bind(int(l1_block))
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| u(&r, "timestamp"))
-        .transpose()?;
+    // Few statements, each binding its values: every statement is a round trip to the database's
+    // connection, and each connection prepares a statement once.
+    let times = sqlx::query(
+        "SELECT (SELECT timestamp FROM l1_blocks WHERE number = $1) AS safe_at,
+         (SELECT observed_at FROM l1_finality WHERE number >= $1 ORDER BY number LIMIT 1)
+            AS l1_finalized_at,
+         (SELECT f.observed_at - b.timestamp FROM l1_finality f
+            JOIN l1_blocks b ON b.number = f.number ORDER BY f.number DESC LIMIT 1) AS lag",
+    )
+    .bind(int(l1_block))
+    .fetch_one(&mut *conn)
+    .await?;
+    let safe_at = opt_u(&times, "safe_at")?;
     let mut reached = vec![StageReached {
         stage: Finality::Safe,
         at: safe_at,
@@ -177,24 +171,22 @@ pub async fn finality_detail(
         proposal: None,
     }];
     if number <= heads.l1_finalized {
-        let at = sqlx::query("SELECT MIN(observed_at) AS at FROM l1_finality WHERE number >= $1")
-            .bind(int(l1_block))
-            .fetch_optional(&mut *conn)
-            .await?
-            .and_then(|r| r.try_get::<Option<i64>, _>("at").ok().flatten())
-            .map(|t| t as u64);
         reached.push(StageReached {
             stage: Finality::L1Finalized,
-            at,
+            at: opt_u(&times, "l1_finalized_at")?,
             l1_block: None,
             proposal: None,
         });
     }
-    // The valid proposal covering the block: valid proposals form one chain, each covering the
-    // blocks after its parent's.
+    // The valid proposal covering the block, with its finalization if it has one: valid proposals
+    // form one chain, each covering the blocks after its parent's.
     let covering = sqlx::query(&format!(
-        "SELECT p.idx, p.l1_block, p.deadline, b.timestamp FROM proposals p
+        "SELECT p.idx, p.l1_block, p.deadline, b.timestamp,
+         fe.l1_block AS finalized_l1_block, fb.timestamp AS finalized_at
+         FROM proposals p
          JOIN l1_blocks b ON b.number = p.l1_block
+         LEFT JOIN rollup_events fe ON fe.kind = 'finalized' AND fe.proposal_idx = p.idx
+         LEFT JOIN l1_blocks fb ON fb.number = fe.l1_block
          WHERE p.parent_l2_block < $1 AND p.l2_block >= $1 AND {VALID_PROPOSAL}
          ORDER BY p.idx LIMIT 1"
     ))
@@ -211,19 +203,13 @@ pub async fn finality_detail(
             l1_block: Some(u(p, "l1_block")?),
             proposal: Some(index),
         });
-        if let Some(e) = sqlx::query(
-            "SELECT e.l1_block, b.timestamp FROM rollup_events e
-             JOIN l1_blocks b ON b.number = e.l1_block
-             WHERE e.kind = 'finalized' AND e.proposal_idx = $1",
-        )
-        .bind(int(index))
-        .fetch_optional(&mut *conn)
-        .await?
+        if let (Some(l1_block), Some(at)) =
+            (opt_u(p, "finalized_l1_block")?, opt_u(p, "finalized_at")?)
         {
             reached.push(StageReached {
                 stage: Finality::Finalized,
-                at: Some(u(&e, "timestamp")?),
-                l1_block: Some(u(&e, "l1_block")?),
+                at: Some(at),
+                l1_block: Some(l1_block),
                 proposal: Some(index),
             });
         }
@@ -231,8 +217,9 @@ pub async fn finality_detail(
     let next = match stage {
         Finality::Unsafe | Finality::Safe if number > heads.l1_finalized => Some(NextStage {
             stage: Finality::L1Finalized,
-            expected_at: match (safe_at, l1_finality_lag(conn).await?) {
-                (Some(at), Some(lag)) => Some(at + lag),
+            // How far L1's finalized head trailed its newest block when last seen.
+            expected_at: match (safe_at, times.try_get::<Option<i64>, _>("lag")?) {
+                (Some(at), Some(lag)) => Some(at.saturating_add(lag.max(0) as u64)),
                 _ => None,
             },
         }),
@@ -294,19 +281,6 @@ pub async fn finality_detail(
         next,
         invalidated,
     })
-}
-
-/// How far L1's finalized head trailed its newest block when last seen, in seconds.
-async fn l1_finality_lag(conn: &mut AnyConnection) -> DbResult<Option<u64>> {
-    let row = sqlx::query(
-        "SELECT f.observed_at, b.timestamp FROM l1_finality f
-         JOIN l1_blocks b ON b.number = f.number
-         ORDER BY f.number DESC LIMIT 1",
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|r| Ok(u(&r, "observed_at")?.saturating_sub(u(&r, "timestamp")?)))
-        .transpose()
 }
 
 /// A page of a list.
