@@ -19,7 +19,7 @@ use bench::{Figure, workload::Key};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::sequencer::{Processes, Rpc, devnet, free_port, fund, transfer};
+use super::sequencer::{MAX_BLOCK_BYTES, Processes, Rpc, devnet, free_port, fund, transfer};
 
 /// The request rate of every run.
 const RATE: u32 = 1_000;
@@ -54,7 +54,8 @@ fn cache_dir(transfers: usize) -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/rollup-explorer")))
         .unwrap_or_else(|| std::env::temp_dir().join("rollup-explorer-cache"));
-    base.join(format!("api-index-{transfers}"))
+    // `v2`: blocks of up to 2 MiB of transactions (the first index had the sequencer's 256 KiB).
+    base.join(format!("api-index-v2-{transfers}"))
 }
 
 /// Sends `SIGTERM` and waits for the process to exit (anvil saves its chain on the way out).
@@ -133,6 +134,7 @@ fn ensure_index(indexer: &Path, anvil: &str, transfers: usize) -> (PathBuf, Inde
     let log_path = building.join("devnet.log");
     let log = std::fs::File::create(&log_path).expect("a log file");
     let mut server = devnet(indexer, &l1_url, &building.join("devnet"), http, l2)
+        .args(["--max-block-bytes", &MAX_BLOCK_BYTES.to_string()])
         .stderr(log)
         .spawn()
         .expect("indexer devnet starts");
