@@ -167,13 +167,7 @@ async fn heads(state: &ApiState) -> Result<(IndexStatus, FinalityHeads), ApiErro
             heads
         }
         None => {
-            let mut conn = state
-                .index
-                .db
-                .pool()
-                .acquire()
-                .await
-                .map_err(DbError::from)?;
+            let mut conn = state.index.db.connection().await?;
             query::finality_heads(&mut conn, status.l1_finalized.unwrap_or_default()).await?
         }
     };

@@ -164,6 +164,11 @@ impl Db {
         &self.pool
     }
 
+    /// One connection from the pool, for a few statements in a row.
+    pub async fn connection(&self) -> DbResult<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
     /// A read-only transaction that sees one snapshot of the database: every query in it reads
     /// the same committed state, whatever the indexer commits meanwhile. (SQLite in WAL mode fixes
     /// the snapshot at the first read; PostgreSQL needs `REPEATABLE READ` for it.) Dropping it ends

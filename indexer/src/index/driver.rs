@@ -372,15 +372,8 @@ impl Indexer {
 
     async fn publish_finality(&mut self, l1_finalized: u64) -> Result<(), IndexError> {
         self.shared.db.record_l1_finalized(l1_finalized).await?;
-        let mut conn = self
-            .shared
-            .db
-            .pool()
-            .acquire()
-            .await
-            .map_err(DbError::from)?;
-        let heads = query::finality_heads(&mut conn, l1_finalized).await?;
-        drop(conn);
+        let heads =
+            query::finality_heads(&mut *self.shared.db.connection().await?, l1_finalized).await?;
         self.shared.set_heads(Some(heads.clone()));
         if self.finality.as_ref() != Some(&heads) {
             self.shared.metrics.set_finality(&heads);
