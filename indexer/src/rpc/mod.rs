@@ -8,6 +8,7 @@
 mod batch;
 mod call;
 mod convert;
+mod oversized;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -149,8 +150,14 @@ pub async fn serve(sequencer: Arc<Sequencer>, config: RpcConfig) -> Result<RpcSe
         service,
         max_response_body,
     });
+    let max_request_body = config.max_request_body;
+    let drain = tower::ServiceBuilder::new().layer_fn(move |service| oversized::DrainOversized {
+        service,
+        max_request_body,
+    });
     let server = Server::builder()
         .set_config(server_config)
+        .set_http_middleware(drain)
         .set_rpc_middleware(batches)
         .build(config.addr)
         .await

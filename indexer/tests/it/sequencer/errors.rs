@@ -135,6 +135,27 @@ fn error_of(v: &Value) -> (i64, String) {
     )
 }
 
+/// An oversized body gets its 413 and JSON-RPC error, never a connection closed under the sender,
+/// however far over the cap it is (up to the bound that is read and dropped). Refused unread, a 3 MiB
+/// body against the 64 KiB cap broke about one connection in five with a broken pipe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_is_answered_after_it_is_sent() {
+    let node = Local::start().await;
+    for (size, times) in [(70_000, 10), (1 << 20, 10), (3 << 20, 30)] {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": ["x".repeat(size)]})
+            .to_string();
+        for _ in 0..times {
+            let (status, v) = node.post(body.clone()).await;
+            assert_eq!(status, 413, "{size} bytes");
+            assert_eq!(error_of(&v).0, i64::from(codes::OVERSIZED_REQUEST), "{v}");
+        }
+    }
+    // The server is still well.
+    let v = node.call("eth_chainId", json!([])).await;
+    assert_eq!(v["result"], "0xa455");
+    node.rpc.stop();
+}
+
 /// The calls of a batch run side by side, yet one sender's consecutive nonces in a batch enter the
 /// pool in the batch's order: with at most 2 future transactions per sender allowed, any other
 /// order would refuse one of them. Answers keep the batch's order.
