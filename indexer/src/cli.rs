@@ -111,6 +111,12 @@ pub struct DevnetArgs {
     /// Do not run the traffic generator.
     #[arg(long)]
     pub no_traffic: bool,
+    /// Run the rollup's roles alone (the sequencer and its JSON-RPC, the batcher, the proposer and
+    /// the traffic generator), without the explorer: no index, no REST API or app, no challenger.
+    /// An explorer follows such a rollup from L1 with `indexer follow --rollup-config
+    /// DATA_DIR/rollup/rollup.json`.
+    #[arg(long)]
+    pub rollup_only: bool,
     /// Gas limit of every L2 block (a new rollup's parameter; the devnet's default is 30,000,000).
     #[arg(long)]
     pub block_gas_limit: Option<u64>,
@@ -131,8 +137,12 @@ impl Cli {
 }
 
 async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
-    server::check_dist(&args.dist)?;
-    let listener = server::bind(args.http_addr).await?;
+    let listener = if args.rollup_only {
+        None
+    } else {
+        server::check_dist(&args.dist)?;
+        Some(server::bind(args.http_addr).await?)
+    };
     std::fs::create_dir_all(&args.data_dir)
         .wrap_err_with(|| format!("cannot create data folder {}", args.data_dir.display()))?;
 
@@ -167,19 +177,58 @@ async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
     );
 
     let mut roles = start_roles(&args, &l1_url, anvil.is_some()).await?;
+    let mut tasks = Vec::new();
+    if !args.no_traffic {
+        tasks.push(tokio::spawn(
+            traffic::Traffic::new(roles.rpc_url(), l1_url.clone(), roles.genesis.rollup).run(),
+        ));
+    }
+    let result = match listener {
+        Some(listener) => explorer(&args, listener, &l1_url, &roles, &mut tasks).await,
+        None => {
+            println!(
+                "L2 JSON-RPC: {}  (chain id {}; L1: {l1_url}, rollup {})",
+                roles.rpc_url(),
+                roles.genesis.config.chain_id,
+                roles.genesis.rollup
+            );
+            shutdown_signal().await;
+            Ok(())
+        }
+    };
+    for task in tasks {
+        task.abort();
+    }
+    roles.stop();
+    if let Some(mut node) = anvil {
+        node.stop();
+        tracing::info!("anvil stopped");
+    }
+    result
+}
+
+/// The devnet's explorer: the index of the devnet's rollup, the challenger unless disabled, and the
+/// app and REST API on `listener`, until the process is asked to stop.
+async fn explorer(
+    args: &DevnetArgs,
+    listener: tokio::net::TcpListener,
+    l1_url: &str,
+    roles: &devnet::Devnet,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> eyre::Result<()> {
+    let l1 = L1Client::new(l1_url)?;
     let database_url = args.database_url.clone().unwrap_or_else(|| {
         index::db::sqlite_url(&args.data_dir.join("rollup").join("index.sqlite"))
     });
     let index = index::start(
         &database_url,
-        &l1_url,
+        l1_url,
         roles.genesis.clone(),
         Some(roles.sequencer.clone()),
         index::IndexerConfig::default(),
     )
     .await
     .wrap_err("cannot start the indexer")?;
-    let mut tasks = Vec::new();
     if !args.no_challenger {
         use alloy::providers::Provider as _;
         let provider = alloy::providers::ProviderBuilder::new()
@@ -194,17 +243,11 @@ async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
         );
         tasks.push(tokio::spawn(challenger.run()));
     }
-    if !args.no_traffic {
-        tasks.push(tokio::spawn(
-            traffic::Traffic::new(roles.rpc_url(), l1_url.clone(), roles.genesis.rollup).run(),
-        ));
-    }
-
     let router = server::router(
         ApiState {
             l1,
             index: index.shared.clone(),
-            public_l1_rpc: Some(l1_url.clone()),
+            public_l1_rpc: Some(l1_url.to_owned()),
         },
         &args.dist,
     );
@@ -216,15 +259,7 @@ async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
         roles.genesis.config.chain_id
     );
     let result = server::serve(listener, router, shutdown_signal()).await;
-    for task in tasks {
-        task.abort();
-    }
     index.stop();
-    roles.stop();
-    if let Some(mut node) = anvil {
-        node.stop();
-        tracing::info!("anvil stopped");
-    }
     result.map_err(Into::into)
 }
 

@@ -1,7 +1,9 @@
 //! The sequencer against anvil: the same pre-signed transfers, sent by the same client in JSON-RPC
-//! batches, to `indexer devnet`'s L2 endpoint and to an anvil with interval mining at the L2's block
+//! batches, to the L2 endpoint of `indexer devnet --rollup-only` (the rollup's roles without the
+//! explorer, as anvil is a node without one) and to an anvil with interval mining at the L2's block
 //! time and gas limit; transfers included per second, from the first send until every sender's
-//! nonce shows the last one included.
+//! nonce shows the last one included. Afterwards, untimed, `indexer follow` must derive every block
+//! the runs made from what the batcher posted to L1.
 
 use std::{
     net::TcpListener,
@@ -257,6 +259,26 @@ pub(super) fn devnet(indexer: &Path, l1: &str, dir: &Path, http: u16, l2: u16) -
     cmd
 }
 
+/// `indexer follow` over the rollup that `devnet` runs in `dir`, from the L1 at `l1`, its explorer
+/// on port `http`.
+fn follow(indexer: &Path, l1: &str, dir: &Path, http: u16) -> Command {
+    let record = dir.join("rollup/rollup.json");
+    let genesis: Value = serde_json::from_slice(&std::fs::read(&record).expect("rollup.json"))
+        .expect("rollup.json is JSON");
+    let rollup = genesis["rollup"].as_str().expect("the rollup's address");
+    let mut cmd = Command::new(indexer);
+    cmd.args(["follow", "--l1-rpc", l1, "--rollup", rollup])
+        .arg("--rollup-config")
+        .arg(&record)
+        .args(["--http-addr", &format!("127.0.0.1:{http}")])
+        .arg("--data-dir")
+        .arg(dir.join("follow"))
+        .arg("--dist")
+        .arg(dir.join("dist"))
+        .stdout(Stdio::null());
+    cmd
+}
+
 /// anvil with one-second blocks and the benchmark gas limit, listening on `port`.
 pub(super) fn anvil(bin: &str, port: u16) -> Command {
     let mut cmd = Command::new(bin);
@@ -290,6 +312,7 @@ pub(crate) fn sequencer(quick: bool) {
     processes.0.push(
         devnet(&indexer, &l1_url, &dir, http, l2)
             .args(["--max-block-bytes", &MAX_BLOCK_BYTES.to_string()])
+            .arg("--rollup-only")
             .stderr(log)
             .spawn()
             .expect("indexer devnet starts"),
@@ -308,13 +331,21 @@ pub(crate) fn sequencer(quick: bool) {
         "anvil did not come up"
     );
     let ours = measure(&ours_rpc, 42069, per_sender, runs);
-    // Not timed: every block the runs made is batched to L1 and derived by the index.
+    // Not timed: every block the runs made is batched to L1 and derived by an explorer following
+    // the rollup from L1.
     let head = ours_rpc.block_number().expect("the L2 head");
+    let follow_log = std::fs::File::create(dir.join("follow.log")).expect("a log file");
+    processes.0.push(
+        follow(&indexer, &l1_url, &dir, http)
+            .stderr(follow_log)
+            .spawn()
+            .expect("indexer follow starts"),
+    );
     super::api::wait_safe(
         http,
         head,
         Duration::from_secs(300),
-        &dir.join("devnet.log"),
+        &dir.join("follow.log"),
     );
     let theirs = measure(&peer_rpc, 31337, per_sender, runs);
     drop(processes);

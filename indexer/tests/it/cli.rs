@@ -288,3 +288,145 @@ async fn devnet_serves_status_and_sigint_stops_it_and_its_anvil() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Polls `url` with a JSON GET until `done` accepts the answer.
+async fn poll_json(
+    client: &reqwest::Client,
+    url: &str,
+    within: Duration,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let answer = match client.get(url).send().await {
+            Ok(r) => r.json::<serde_json::Value>().await.ok(),
+            Err(_) => None,
+        };
+        if let Some(v) = answer.filter(|v| done(v)) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{url} did not get there");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// `devnet --rollup-only` runs the rollup without the explorer: its L2 endpoint answers, nothing
+/// listens on the explorer's port, and no app is needed; `follow` then derives its blocks from L1
+/// alone, equal to the sequencer's. SIGINT stops both cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollup_only_devnet_is_followed_from_l1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (http, l1, rpc) = (
+        free_loopback_addr().expect("free port"),
+        free_loopback_addr().expect("free port"),
+        free_loopback_addr().expect("free port"),
+    );
+    let data = dir.path().join("data");
+    let rollup = indexer()
+        .args(["devnet", "--rollup-only", "--batch-max-age", "1"])
+        .args(["--http-addr", &http.to_string()])
+        .args(["--l1-addr", &l1.to_string()])
+        .args(["--rpc-addr", &rpc.to_string()])
+        .arg("--anvil-bin")
+        .arg(anvil_bin())
+        .arg("--dist")
+        .arg(dir.path().join("no-app-here"))
+        .arg("--data-dir")
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn indexer devnet");
+    let mut rollup = KillOnDrop(rollup);
+
+    let client = reqwest::Client::new();
+    let call = |method: &'static str, params: serde_json::Value| {
+        let client = client.clone();
+        async move {
+            let r = client
+                .post(format!("http://{rpc}"))
+                .json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+                .send()
+                .await
+                .ok()?;
+            r.json::<serde_json::Value>().await.ok()
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let head = loop {
+        let number = call("eth_blockNumber", serde_json::json!([]))
+            .await
+            .and_then(|v| v["result"].as_str().map(str::to_owned))
+            .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok());
+        if let Some(n) = number.filter(|&n| n >= 3) {
+            break n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the L2 endpoint never reached block 3"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(
+        std::net::TcpStream::connect(http).is_err(),
+        "nothing listens on the explorer's port"
+    );
+
+    let record = data.join("rollup/rollup.json");
+    let genesis: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&record).expect("rollup.json")).expect("JSON");
+    let dist = fake_dist();
+    let explorer = free_loopback_addr().expect("free port");
+    let follower = indexer()
+        .args(["follow", "--l1-rpc", &format!("http://{l1}")])
+        .args(["--rollup", genesis["rollup"].as_str().expect("address")])
+        .arg("--rollup-config")
+        .arg(&record)
+        .args(["--http-addr", &explorer.to_string()])
+        .arg("--dist")
+        .arg(dist.path())
+        .arg("--data-dir")
+        .arg(dir.path().join("follow"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn indexer follow");
+    let mut follower = KillOnDrop(follower);
+    poll_json(
+        &client,
+        &format!("http://{explorer}/api/v1/status"),
+        Duration::from_secs(90),
+        |s| s["l2"]["safe"].as_u64().is_some_and(|safe| safe >= head),
+    )
+    .await;
+    for n in 1..=head {
+        let derived = poll_json(
+            &client,
+            &format!("http://{explorer}/api/v1/blocks/{n}"),
+            Duration::from_secs(10),
+            |b| b["hash"].is_string(),
+        )
+        .await;
+        let sequenced = call(
+            "eth_getBlockByNumber",
+            serde_json::json!([format!("{n:#x}"), false]),
+        )
+        .await
+        .expect("the block");
+        assert_eq!(derived["hash"], sequenced["result"]["hash"], "block {n}");
+    }
+
+    for child in [&mut follower, &mut rollup] {
+        // SAFETY: plain syscall on the pid of our own, unreaped child.
+        unsafe { libc::kill(child.0.id() as libc::pid_t, libc::SIGINT) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let exit = loop {
+            if let Some(status) = child.0.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "did not stop on SIGINT");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(exit.success(), "exit: {exit}");
+    }
+}
