@@ -26,7 +26,7 @@ const TOKEN_ARTIFACT: &str = include_str!("../../contracts/out/DemoToken.json");
 /// L2 blocks per L1 block of the synthetic L1 (L2 blocks every second, L1 blocks every 12).
 pub const L2_PER_L1: u64 = 12;
 /// Brotli quality of the batches (the batcher's default).
-pub const COMPRESSION: u32 = 9;
+pub const COMPRESSION: u32 = light_node::DEFAULT_COMPRESSION;
 /// Senders in the workload.
 pub const SENDERS: usize = 64;
 

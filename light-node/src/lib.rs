@@ -9,7 +9,9 @@ mod transaction;
 mod trie;
 mod verify;
 
-pub use batch::{BATCH_VERSION, Batch, BatchBlock, BatchError, decode_batch, encode_batch};
+pub use batch::{
+    BATCH_VERSION, Batch, BatchBlock, BatchError, DEFAULT_COMPRESSION, decode_batch, encode_batch,
+};
 pub use config::ChainConfig;
 pub use derivation::{
     BatchRejection, BlockSource, DerivationStep, DeriveError, DerivedBlock, Deriver, DroppedBatch,

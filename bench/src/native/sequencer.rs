@@ -65,7 +65,8 @@ impl Rpc {
         Self { url, http }
     }
 
-    pub(super) fn batch(&self, calls: &[(&str, Value)]) -> Result<Vec<Value>, String> {
+    /// Each call's result, or the error object it got, in the calls' order.
+    fn replies(&self, calls: &[(&str, Value)]) -> Result<Vec<Result<Value, Value>>, String> {
         let body: Vec<Value> = calls
             .iter()
             .enumerate()
@@ -85,12 +86,19 @@ impl Rpc {
             .cloned()
             .ok_or_else(|| format!("{}: not a batch answer: {reply}", self.url))?;
         replies.sort_by_key(|r| r["id"].as_u64().unwrap_or(u64::MAX));
-        replies
+        Ok(replies
             .into_iter()
             .map(|r| match r.get("error") {
-                Some(e) => Err(format!("{}: {e}", self.url)),
+                Some(e) => Err(e.clone()),
                 None => Ok(r["result"].clone()),
             })
+            .collect())
+    }
+
+    pub(super) fn batch(&self, calls: &[(&str, Value)]) -> Result<Vec<Value>, String> {
+        self.replies(calls)?
+            .into_iter()
+            .map(|r| r.map_err(|e| format!("{}: {e}", self.url)))
             .collect()
     }
 
@@ -123,18 +131,29 @@ impl Rpc {
         true
     }
 
-    /// Sends signed transactions in batches; any rejection fails the benchmark.
+    /// Sends signed transactions in batches. A transaction refused because the pool is full is
+    /// sent again a moment later, as a wallet would; any other refusal fails the benchmark.
     pub(super) fn send(&self, txs: &[Bytes]) {
         for chunk in txs.chunks(BATCH) {
-            let calls: Vec<(&str, Value)> = chunk
-                .iter()
-                .map(|tx| ("eth_sendRawTransaction", json!([tx])))
-                .collect();
-            let replies = self.batch(&calls).expect("the endpoint answers");
-            for reply in replies {
-                reply
-                    .as_str()
-                    .expect("a transaction hash for every transaction");
+            let mut pending: Vec<&Bytes> = chunk.iter().collect();
+            while !pending.is_empty() {
+                let calls: Vec<(&str, Value)> = pending
+                    .iter()
+                    .map(|tx| ("eth_sendRawTransaction", json!([tx])))
+                    .collect();
+                let replies = self.replies(&calls).expect("the endpoint answers");
+                let mut refused = Vec::new();
+                for (tx, reply) in pending.iter().zip(replies) {
+                    match reply {
+                        Ok(hash) => assert!(hash.is_string(), "a transaction hash: {hash}"),
+                        Err(e) if e["message"] == "txpool is full" => refused.push(*tx),
+                        Err(e) => panic!("{}: a transfer was refused: {e}", self.url),
+                    }
+                }
+                if !refused.is_empty() {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                pending = refused;
             }
         }
     }
@@ -226,7 +245,13 @@ fn measure(rpc: &Rpc, chain_id: u64, per_sender: u64, runs: usize) -> Vec<f64> {
         let start = Instant::now();
         rpc.send(&txs);
         rpc.wait_nonces(&addresses, &targets, Duration::from_secs(300));
-        samples.push(txs.len() as f64 / start.elapsed().as_secs_f64());
+        let rate = txs.len() as f64 / start.elapsed().as_secs_f64();
+        println!(
+            "sequencer: {} run {}: {rate:.0} transfers/s",
+            rpc.url,
+            run + 1
+        );
+        samples.push(rate);
         nonces = targets;
     }
     samples

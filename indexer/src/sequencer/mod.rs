@@ -682,10 +682,12 @@ impl Sequencer {
                     None
                 }
             };
+            let started = std::time::Instant::now();
             match self.build_block(origin).await {
                 Ok(block) => tracing::debug!(
                     number = block.header.number,
                     txs = block.transactions.len(),
+                    ms = started.elapsed().as_millis() as u64,
                     "block sequenced"
                 ),
                 Err(SequencerError::Halted) => return Err(SequencerError::Halted),

@@ -4,4 +4,4 @@ mod blocks;
 mod codec;
 
 pub use blocks::{Batch, BatchBlock};
-pub use codec::{BATCH_VERSION, BatchError, decode_batch, encode_batch};
+pub use codec::{BATCH_VERSION, BatchError, DEFAULT_COMPRESSION, decode_batch, encode_batch};
