@@ -1,11 +1,11 @@
 //! A transaction in an L2 block.
 
-use alloy_consensus::{TxEnvelope, transaction::SignerRecoverable};
+use alloy_consensus::TxEnvelope;
 use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_rlp::Decodable;
 
-use super::{DEPOSIT_TX_TYPE, Deposit};
+use super::{DEPOSIT_TX_TYPE, Deposit, sender::recover_sender};
 
 /// Why raw transaction bytes cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,9 +62,7 @@ impl L2Transaction {
         if tx.is_eip4844() {
             return Err(TransactionError::BlobNotAllowed);
         }
-        let sender = tx
-            .recover_signer()
-            .map_err(|_| TransactionError::BadSignature)?;
+        let sender = recover_sender(&tx).ok_or(TransactionError::BadSignature)?;
         Ok((tx, sender))
     }
 

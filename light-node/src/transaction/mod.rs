@@ -4,6 +4,7 @@
 mod deposit;
 mod l2;
 mod receipt;
+mod sender;
 
 pub use deposit::{DEPOSIT_TX_TYPE, Deposit};
 pub use l2::{L2Transaction, Recovered, TransactionError};

@@ -1,0 +1,161 @@
+//! Recovering the sender of a signed transaction.
+//!
+//! Sender recovery is most of the cost of verifying a batch of transfers, in the browser above all.
+//! Without the `secp256k1` feature the light node recovers with the pure-Rust k256, which builds
+//! for wasm; with it (the server), with libsecp256k1 through alloy.
+//!
+//! The k256 path is ECDSA public-key recovery, `Q = r⁻¹·(s·R − z·G)`, computed with k256's own
+//! scalar, point and multi-scalar routines. It differs from `VerifyingKey::recover_from_prehash`,
+//! which alloy's k256 backend calls, in two ways that change no result:
+//! - that function verifies the signature against the key it has just recovered. The check cannot
+//!   fail: for any valid `r`, `s` and point `R` with `x(R) = r`, the recovered `Q` satisfies
+//!   `z/s·G + r/s·Q = R`, whose x-coordinate is `r`. It doubles the cost, so it is left out;
+//! - `r` is inverted in variable time. Every input here is public (transactions are broadcast),
+//!   so constant-time code buys nothing.
+
+use alloy_consensus::{TxEnvelope, crypto::SECP256K1N_HALF};
+use alloy_primitives::{Address, B256, Signature};
+
+/// The address that signed the transaction, or `None` when its signature is invalid: `r` or `s`
+/// zero or not below the curve's order, `s` in the order's upper half (EIP-2), or no curve point
+/// with x-coordinate `r`.
+pub(crate) fn recover_sender(tx: &TxEnvelope) -> Option<Address> {
+    recover(tx.signature(), &tx.signature_hash())
+}
+
+/// The address whose key signed `hash` with `signature`, as [`recover_sender`].
+pub(crate) fn recover(signature: &Signature, hash: &B256) -> Option<Address> {
+    if signature.s() > SECP256K1N_HALF {
+        return None;
+    }
+    #[cfg(feature = "secp256k1")]
+    return alloy_consensus::crypto::secp256k1::recover_signer_unchecked(signature, *hash).ok();
+    #[cfg(not(feature = "secp256k1"))]
+    return recover_k256(signature, hash);
+}
+
+/// Recovery with k256; see the module's documentation.
+#[cfg_attr(feature = "secp256k1", allow(dead_code))]
+fn recover_k256(signature: &Signature, hash: &B256) -> Option<Address> {
+    use k256::{
+        AffinePoint, FieldBytes, ProjectivePoint, Scalar, U256,
+        elliptic_curve::{
+            Group, PrimeField,
+            ops::{Invert, LinearCombination, Reduce},
+            point::DecompressPoint,
+            sec1::ToEncodedPoint,
+            subtle::Choice,
+        },
+    };
+
+    let r_bytes = FieldBytes::from(signature.r().to_be_bytes::<32>());
+    let r = Option::<Scalar>::from(Scalar::from_repr(r_bytes))?;
+    let s = Option::<Scalar>::from(Scalar::from_repr(signature.s().to_be_bytes::<32>().into()))?;
+    if bool::from(r.is_zero() | s.is_zero()) {
+        return None;
+    }
+    // Ethereum's recovery id is the y parity alone: R's x-coordinate is r itself, never r + n.
+    let big_r = Option::<AffinePoint>::from(AffinePoint::decompress(
+        &r_bytes,
+        Choice::from(u8::from(signature.v())),
+    ))?;
+    let z = <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(hash.0));
+    let r_inv = Option::<Scalar>::from(r.invert_vartime())?;
+    let u1 = -(r_inv * z);
+    let u2 = r_inv * s;
+    let q = ProjectivePoint::lincomb(&ProjectivePoint::GENERATOR, &u1, &big_r.into(), &u2);
+    if bool::from(q.is_identity()) {
+        return None;
+    }
+    let point = q.to_affine().to_encoded_point(false);
+    Some(Address::from_raw_public_key(&point.as_bytes()[1..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_consensus::crypto::secp256k1::recover_signer;
+    use alloy_primitives::{U256, keccak256};
+
+    use super::*;
+
+    /// The secp256k1 group order.
+    const ORDER: U256 = U256::from_be_bytes(alloy_primitives::hex!(
+        "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
+    ));
+
+    fn sign(key_seed: u64, message: u64) -> (Signature, B256) {
+        use k256::ecdsa::SigningKey;
+        let key = SigningKey::from_slice(keccak256(key_seed.to_be_bytes()).as_slice())
+            .expect("a valid key");
+        let hash = keccak256(message.to_be_bytes());
+        let (sig, id) = key
+            .sign_prehash_recoverable(hash.as_slice())
+            .expect("signs");
+        (Signature::from((sig, id)), hash)
+    }
+
+    #[test]
+    fn recovers_what_alloy_recovers() {
+        for i in 0..200 {
+            let (signature, hash) = sign(i, i * 7 + 1);
+            let expected = recover_signer(&signature, hash).expect("alloy recovers");
+            assert_eq!(recover_k256(&signature, &hash), Some(expected));
+            assert_eq!(recover(&signature, &hash), Some(expected));
+        }
+    }
+
+    #[test]
+    fn the_other_parity_recovers_another_key_or_none() {
+        for i in 0..50 {
+            let (signature, hash) = sign(i, i + 1000);
+            let flipped = signature.with_parity(!signature.v());
+            let ours = recover_k256(&flipped, &hash);
+            assert_eq!(ours, recover_signer(&flipped, hash).ok());
+            assert_ne!(ours, recover_signer(&signature, hash).ok());
+        }
+    }
+
+    #[test]
+    fn refuses_what_alloy_refuses() {
+        let (good, hash) = sign(1, 2);
+        let out_of_range = [
+            (U256::ZERO, good.s()),
+            (good.r(), U256::ZERO),
+            (ORDER, good.s()),
+            (ORDER + U256::from(1), good.s()),
+            (U256::MAX, good.s()),
+        ];
+        // High s (EIP-2): k256 alone would recover these, the light node must not.
+        let high_s = [
+            (good.r(), ORDER - good.s()),
+            (good.r(), SECP256K1N_HALF + U256::from(1)),
+        ];
+        for (r, s) in out_of_range.into_iter().chain(high_s) {
+            for parity in [false, true] {
+                let signature = Signature::new(r, s, parity);
+                assert_eq!(recover(&signature, &hash), None, "r {r:x} s {s:x}");
+                assert!(recover_signer(&signature, hash).is_err());
+            }
+        }
+        for (r, s) in out_of_range {
+            for parity in [false, true] {
+                let signature = Signature::new(r, s, parity);
+                assert_eq!(recover_k256(&signature, &hash), None, "r {r:x} s {s:x}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_r_off_the_curve_recovers_nothing() {
+        // About half of all x-coordinates have no point on the curve; both must agree on each.
+        let (good, hash) = sign(3, 4);
+        let mut off_curve = 0;
+        for x in 1..40u64 {
+            let signature = Signature::new(U256::from(x), good.s(), false);
+            let ours = recover_k256(&signature, &hash);
+            assert_eq!(ours, recover_signer(&signature, hash).ok(), "x {x}");
+            off_curve += usize::from(ours.is_none());
+        }
+        assert!(off_curve > 0, "some small x have no curve point");
+    }
+}
