@@ -83,32 +83,15 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
     }
 
     if names.contains(&"light-node") {
-        step("light node in headless Chromium (wasm, release build)");
-        let mut cmd = Cmd::new("cargo")
-            .args([
-                "test",
-                "--profile",
-                "wasm-verifier",
-                "--target",
-                "wasm32-unknown-unknown",
-                "-p",
-                "bench",
-                "--test",
-                "wasm",
-                "--",
-                "--nocapture",
-            ])
+        step("light node in headless Chromium (wasm, the worker's build)");
+        let module = browser_test_module(quick, &env)?;
+        let out = Cmd::new("wasm-bindgen-test-runner")
+            .arg(&module)
+            .arg("--nocapture")
             .current_dir(root())
             .env("CHROMEDRIVER", &env.chromedriver)
-            .env(
-                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-                "wasm-bindgen-test-runner",
-            )
-            .env("PATH", &env.path);
-        if quick {
-            cmd = cmd.env("BENCH_QUICK", "1");
-        }
-        let out = cmd.output_shown()?;
+            .env("PATH", &env.path)
+            .output_shown()?;
         let wasm = lines(&out, SAMPLES_PREFIX)?
             .into_iter()
             .next()
@@ -235,6 +218,49 @@ fn figure(
         "ours": o, "peer_name": peer_name, "peer": p, "ratio": ratio, "goal": goal, "met": met,
         "runs": ours.len(),
     })
+}
+
+/// Builds the light node's browser benchmark (`bench/tests/wasm.rs`) as the verifier worker is
+/// built: the `wasm-verifier` profile, then `wasm-opt -O3` as trunk runs it (`index.html`), so that
+/// the browser runs the code the worker ships. Returns the optimised module's path.
+fn browser_test_module(quick: bool, env: &crate::tools::ToolEnv) -> Result<std::path::PathBuf, Failed> {
+    let mut cmd = Cmd::new("cargo")
+        .args([
+            "test",
+            "--profile",
+            "wasm-verifier",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "bench",
+            "--test",
+            "wasm",
+            "--no-run",
+            "--message-format=json-render-diagnostics",
+        ])
+        .current_dir(root())
+        .env("PATH", &env.path);
+    if quick {
+        cmd = cmd.env("BENCH_QUICK", "1");
+    }
+    let out = cmd.stdout()?;
+    let built = out
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "wasm")
+        .find_map(|m| m["executable"].as_str().map(std::path::PathBuf::from))
+        .ok_or_else(|| Failed("cargo built no wasm module for bench/tests/wasm.rs".into()))?;
+    let optimised = target_dir().join("bench/light-node-wasm-opt.wasm");
+    std::fs::create_dir_all(target_dir().join("bench"))
+        .map_err(|e| Failed(format!("cannot create target/bench: {e}")))?;
+    Cmd::new("wasm-opt")
+        .arg("-O3")
+        .arg(&built)
+        .arg("-o")
+        .arg(&optimised)
+        .env("PATH", &env.path)
+        .run()?;
+    Ok(optimised)
 }
 
 /// The browser's time beside the native time for the same batch.

@@ -96,7 +96,15 @@ impl Cmd {
 
     /// Runs to completion with its standard output shown and returned; a non-zero exit is a
     /// failure.
-    pub(crate) fn output_shown(mut self) -> Result<String, Failed> {
+    pub(crate) fn output_shown(self) -> Result<String, Failed> {
+        let stdout = self.stdout()?;
+        print!("{stdout}");
+        Ok(stdout)
+    }
+
+    /// Runs to completion with its standard error shown, and returns its standard output unshown
+    /// (for machine-readable output); a non-zero exit is a failure.
+    pub(crate) fn stdout(mut self) -> Result<String, Failed> {
         let what = self.describe();
         println!("$ {what}");
         let out = self
@@ -104,11 +112,10 @@ impl Cmd {
             .stderr(std::process::Stdio::inherit())
             .output()
             .map_err(|e| Failed(format!("cannot run `{what}`: {e}")))?;
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        print!("{stdout}");
         if out.status.success() {
-            Ok(stdout)
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         } else {
+            print!("{}", String::from_utf8_lossy(&out.stdout));
             Err(Failed(format!("`{what}` failed ({})", out.status)))
         }
     }
