@@ -16,7 +16,7 @@ fn main() {
         let batch = decode_batch(&request.batch, usize::MAX).expect("the workload's batch decodes");
         let raw = alloy_rlp::encode(&batch).len();
         println!("batch of {} blocks, {raw} bytes of RLP", batch.blocks.len());
-        for quality in [4, 5, 6, 9, 11] {
+        for quality in [1, 2, 3, 4, 5, 6, 9, 11] {
             let start = Instant::now();
             let size = encode_batch(&batch, quality).len();
             println!(

@@ -95,6 +95,9 @@ impl Anvil {
             .arg(config.addr.ip().to_string())
             .arg("--port")
             .arg(config.addr.port().to_string())
+            // A batch up to the rollup's size limit, as hex in the request that posts it, can be
+            // larger than anvil's default request limit (2 MiB).
+            .arg("--no-request-size-limit")
             .stdin(Stdio::null());
         if let Some(seconds) = config.block_time {
             cmd.arg("--block-time").arg(seconds.to_string());

@@ -61,6 +61,18 @@ pub enum BatcherError {
     /// Sending failed.
     #[error(transparent)]
     Send(#[from] L1TxError),
+    /// Posting a batch failed.
+    #[error("posting blocks {first} to {last} ({bytes} bytes compressed): {source}")]
+    Post {
+        /// First L2 block of the batch.
+        first: u64,
+        /// Last L2 block of the batch.
+        last: u64,
+        /// The compressed batch's size.
+        bytes: usize,
+        /// Why the L1 transaction failed.
+        source: L1TxError,
+    },
     /// The compression task did not finish (the runtime is shutting down).
     #[error("encoding the batch: {0}")]
     Encode(String),
@@ -90,6 +102,9 @@ pub struct Batcher {
     /// The L1 transaction of the last batch known on L1, checked each round: an L1 reorganisation
     /// that takes it away sends the batcher back to L1 to learn what is really posted.
     last_tx: Option<B256>,
+    /// The last batch compressed, with its first block and its last block's number and hash: a
+    /// round that fails to post it posts the same bytes next time instead of compressing again.
+    encoded: Option<(u64, u64, B256, Vec<u8>)>,
 }
 
 impl Batcher {
@@ -103,6 +118,7 @@ impl Batcher {
             config,
             posted_through: 0,
             last_tx: None,
+            encoded: None,
         }
     }
 
@@ -174,16 +190,27 @@ impl Batcher {
             return Ok(None);
         }
         let blocks = &blocks[..take];
-        let data = self.encode(blocks).await?;
         let first = blocks[0].header.number;
         let last = first + take as u64 - 1;
+        let last_hash = blocks[take - 1].hash;
+        let data = match self.encoded.take() {
+            Some((f, l, h, data)) if (f, l, h) == (first, last, last_hash) => data,
+            _ => self.encode(blocks).await?,
+        };
+        self.encoded = Some((first, last, last_hash, data.clone()));
         let call = Rollup::appendBatchCall {
             data: data.clone().into(),
         };
         let receipt = self
             .sender
             .send(self.rollup, call.abi_encode().into(), U256::ZERO)
-            .await?;
+            .await
+            .map_err(|source| BatcherError::Post {
+                first,
+                last,
+                bytes: data.len(),
+                source,
+            })?;
         let index = receipt
             .inner
             .logs()
@@ -206,6 +233,7 @@ impl Batcher {
             "batch posted"
         );
         self.posted_through = last;
+        self.encoded = None;
         self.sequencer.set_safe(last);
         Ok(Some(info))
     }

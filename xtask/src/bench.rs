@@ -223,7 +223,10 @@ fn figure(
 /// Builds the light node's browser benchmark (`bench/tests/wasm.rs`) as the verifier worker is
 /// built: the `wasm-verifier` profile, then `wasm-opt -O3` as trunk runs it (`index.html`), so that
 /// the browser runs the code the worker ships. Returns the optimised module's path.
-fn browser_test_module(quick: bool, env: &crate::tools::ToolEnv) -> Result<std::path::PathBuf, Failed> {
+fn browser_test_module(
+    quick: bool,
+    env: &crate::tools::ToolEnv,
+) -> Result<std::path::PathBuf, Failed> {
     let mut cmd = Cmd::new("cargo")
         .args([
             "test",

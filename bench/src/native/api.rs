@@ -19,7 +19,9 @@ use bench::{Figure, workload::Key};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::sequencer::{MAX_BLOCK_BYTES, Processes, Rpc, devnet, free_port, fund, transfer};
+use super::sequencer::{
+    MAX_BLOCK_BYTES, Processes, Rpc, devnet, free_port, fund, logged, transfer,
+};
 
 /// The request rate of every run.
 const RATE: u32 = 1_000;
@@ -88,7 +90,8 @@ pub(super) fn wait_safe(http: u16, head: u64, within: Duration, log: &Path) {
     let url = format!("http://127.0.0.1:{http}/api/v1/status");
     loop {
         let safe = get(&url).ok().and_then(|s| s["l2"]["safe"].as_u64());
-        if safe.is_some_and(|s| s >= head) {
+        if let Some(safe) = safe.filter(|s| *s >= head) {
+            println!("index: safe head {safe} (waited for {head})");
             return;
         }
         if Instant::now() >= until {
@@ -132,12 +135,13 @@ fn ensure_index(indexer: &Path, anvil: &str, transfers: usize) -> (PathBuf, Inde
         "anvil did not come up"
     );
     let log_path = building.join("devnet.log");
-    let log = std::fs::File::create(&log_path).expect("a log file");
-    let mut server = devnet(indexer, &l1_url, &building.join("devnet"), http, l2)
-        .args(["--max-block-bytes", &MAX_BLOCK_BYTES.to_string()])
-        .stderr(log)
-        .spawn()
-        .expect("indexer devnet starts");
+    let mut server = logged(
+        devnet(indexer, &l1_url, &building.join("devnet"), http, l2)
+            .args(["--max-block-bytes", &MAX_BLOCK_BYTES.to_string()]),
+        &log_path,
+    )
+    .spawn()
+    .expect("indexer devnet starts");
     let rpc = Rpc::new(format!("http://127.0.0.1:{l2}"));
     assert!(
         rpc.wait_up(Duration::from_secs(120)),
@@ -388,22 +392,23 @@ pub(crate) fn api(quick: bool) {
         "anvil did not come up"
     );
     processes.0.push(
-        Command::new(&indexer)
-            .args(["follow", "--l1-rpc", &l1_url])
-            .args(["--rollup", &meta.rollup.to_string()])
-            .arg("--rollup-config")
-            .arg(rollup_dir.join("rollup.json"))
-            .arg("--database-url")
-            .arg(format!("sqlite://{}", dir.join("index.sqlite").display()))
-            .args(["--http-addr", &format!("127.0.0.1:{http}")])
-            .arg("--data-dir")
-            .arg(dir.join("follow"))
-            .arg("--dist")
-            .arg(dir.join("dist"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log_path).expect("a log file"))
-            .spawn()
-            .expect("indexer follow starts"),
+        logged(
+            Command::new(&indexer)
+                .args(["follow", "--l1-rpc", &l1_url])
+                .args(["--rollup", &meta.rollup.to_string()])
+                .arg("--rollup-config")
+                .arg(rollup_dir.join("rollup.json"))
+                .arg("--database-url")
+                .arg(format!("sqlite://{}", dir.join("index.sqlite").display()))
+                .args(["--http-addr", &format!("127.0.0.1:{http}")])
+                .arg("--data-dir")
+                .arg(dir.join("follow"))
+                .arg("--dist")
+                .arg(dir.join("dist")),
+            &log_path,
+        )
+        .spawn()
+        .expect("indexer follow starts"),
     );
     wait_safe(http, meta.l2_head, Duration::from_secs(300), &log_path);
 

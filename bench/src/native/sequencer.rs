@@ -132,8 +132,10 @@ impl Rpc {
     }
 
     /// Sends signed transactions in batches. A transaction refused because the pool is full is
-    /// sent again a moment later, as a wallet would; any other refusal fails the benchmark.
-    pub(super) fn send(&self, txs: &[Bytes]) {
+    /// sent again a moment later, as a wallet would; any other refusal fails the benchmark. Returns
+    /// how many times a transaction was sent again.
+    pub(super) fn send(&self, txs: &[Bytes]) -> usize {
+        let mut resent = 0;
         for chunk in txs.chunks(BATCH) {
             let mut pending: Vec<&Bytes> = chunk.iter().collect();
             while !pending.is_empty() {
@@ -153,9 +155,11 @@ impl Rpc {
                 if !refused.is_empty() {
                     std::thread::sleep(Duration::from_millis(20));
                 }
+                resent += refused.len();
                 pending = refused;
             }
         }
+        resent
     }
 
     /// Waits until every address's nonce reaches its target.
@@ -243,11 +247,11 @@ fn measure(rpc: &Rpc, chain_id: u64, per_sender: u64, runs: usize) -> Vec<f64> {
         }
         let targets: Vec<u64> = nonces.iter().map(|n| n + per_sender).collect();
         let start = Instant::now();
-        rpc.send(&txs);
+        let resent = rpc.send(&txs);
         rpc.wait_nonces(&addresses, &targets, Duration::from_secs(300));
         let rate = txs.len() as f64 / start.elapsed().as_secs_f64();
         println!(
-            "sequencer: {} run {}: {rate:.0} transfers/s",
+            "sequencer: {} run {}: {rate:.0} transfers/s ({resent} sent again after a full pool refused them)",
             rpc.url,
             run + 1
         );
@@ -279,9 +283,15 @@ pub(super) fn devnet(indexer: &Path, l1: &str, dir: &Path, http: u16, l2: u16) -
     .arg("--data-dir")
     .arg(dir)
     .arg("--dist")
-    .arg(dir.join("dist"))
-    .stdout(Stdio::null());
+    .arg(dir.join("dist"));
     cmd
+}
+
+/// Sends a server's log (standard output) and anything it prints on standard error to `path`.
+pub(super) fn logged<'a>(cmd: &'a mut Command, path: &Path) -> &'a mut Command {
+    let log = std::fs::File::create(path).expect("a log file");
+    let errors = log.try_clone().expect("a log file");
+    cmd.stdout(log).stderr(errors)
 }
 
 /// `indexer follow` over the rollup that `devnet` runs in `dir`, from the L1 at `l1`, its explorer
@@ -299,16 +309,19 @@ fn follow(indexer: &Path, l1: &str, dir: &Path, http: u16) -> Command {
         .arg("--data-dir")
         .arg(dir.join("follow"))
         .arg("--dist")
-        .arg(dir.join("dist"))
-        .stdout(Stdio::null());
+        .arg(dir.join("dist"));
     cmd
 }
 
-/// anvil with one-second blocks and the benchmark gas limit, listening on `port`.
+/// anvil with one-second blocks, the benchmark gas limit and no request size limit, listening on
+/// `port`.
 pub(super) fn anvil(bin: &str, port: u16) -> Command {
     let mut cmd = Command::new(bin);
+    // Without a request size limit (2 MiB by default): the devnet's batches of the largest blocks
+    // are more than 1 MiB, twice that as hex in the JSON-RPC request that posts them.
     cmd.args(["--port", &port.to_string(), "--block-time", "1"])
         .args(["--gas-limit", &GAS_LIMIT.to_string(), "--silent"])
+        .arg("--no-request-size-limit")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     cmd
@@ -324,7 +337,6 @@ pub(crate) fn sequencer(quick: bool) {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a temporary folder");
     let (l1, http, l2, peer) = (free_port(), free_port(), free_port(), free_port());
-    let log = std::fs::File::create(dir.join("devnet.log")).expect("a log file");
     let mut processes = Processes(Vec::new());
     let l1_url = format!("http://127.0.0.1:{l1}");
     processes
@@ -335,12 +347,14 @@ pub(crate) fn sequencer(quick: bool) {
         "anvil did not come up"
     );
     processes.0.push(
-        devnet(&indexer, &l1_url, &dir, http, l2)
-            .args(["--max-block-bytes", &MAX_BLOCK_BYTES.to_string()])
-            .arg("--rollup-only")
-            .stderr(log)
-            .spawn()
-            .expect("indexer devnet starts"),
+        logged(
+            devnet(&indexer, &l1_url, &dir, http, l2)
+                .args(["--max-block-bytes", &MAX_BLOCK_BYTES.to_string()])
+                .arg("--rollup-only"),
+            &dir.join("devnet.log"),
+        )
+        .spawn()
+        .expect("indexer devnet starts"),
     );
     processes
         .0
@@ -359,12 +373,13 @@ pub(crate) fn sequencer(quick: bool) {
     // Not timed: every block the runs made is batched to L1 and derived by an explorer following
     // the rollup from L1.
     let head = ours_rpc.block_number().expect("the L2 head");
-    let follow_log = std::fs::File::create(dir.join("follow.log")).expect("a log file");
     processes.0.push(
-        follow(&indexer, &l1_url, &dir, http)
-            .stderr(follow_log)
-            .spawn()
-            .expect("indexer follow starts"),
+        logged(
+            &mut follow(&indexer, &l1_url, &dir, http),
+            &dir.join("follow.log"),
+        )
+        .spawn()
+        .expect("indexer follow starts"),
     );
     super::api::wait_safe(
         http,

@@ -21,7 +21,7 @@ use std::{
 };
 
 use alloy_consensus::Header;
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, keccak256};
 use light_node::{
     BlockAttributes, BlockHashes, ExecError, L1Origin, L2Receipt, L2State, L2Transaction,
     execute_block_recovered, l1_origin_number_of, output_root,
@@ -182,6 +182,10 @@ pub struct Sequencer {
     chain: RwLock<Chain>,
     working: Mutex<Working>,
     pool: Mutex<Pool>,
+    /// Transactions a full pool refused, decoded, by hash. Clients send them again until they get
+    /// in, and a resend then costs a hash instead of decoding and recovering the sender again (the
+    /// pool's checks still run). At most as many as the pool holds.
+    refused: Mutex<HashMap<B256, PooledTx>>,
     /// The order of admission.
     turns: turns::Turns,
     safe: AtomicU64,
@@ -283,6 +287,7 @@ impl Sequencer {
         let sequencer = Arc::new(Self {
             pool: Mutex::new(Pool::new(config.pool.clone())),
             turns: turns::Turns::default(),
+            refused: Mutex::default(),
             genesis,
             config,
             store,
@@ -453,12 +458,42 @@ impl Sequencer {
 
     /// The account's next nonce counting its executable waiting transactions.
     pub fn pending_nonce(&self, address: Address) -> Result<u64, ExecError> {
-        let pool = lock(&self.pool);
-        let head = self.head();
-        let nonce = self.with_state_at(head.header.state_root, |s| {
-            s.account(address).map(|a| a.map_or(0, |a| a.nonce))
-        })?;
-        Ok(pool.pending_nonce(address, nonce))
+        let mut pool = lock(&self.pool);
+        let account = self.head_account(&mut pool, address)?;
+        Ok(pool.pending_nonce(address, account.nonce))
+    }
+
+    /// An account at the head, as the pool knows it, else read from the state (which waits for a
+    /// block being built) and remembered. Called under the pool lock, which publishing a head holds.
+    fn head_account(&self, pool: &mut Pool, address: Address) -> Result<AccountView, ExecError> {
+        if let Some(account) = pool.head_account(&address) {
+            return Ok(account);
+        }
+        let root = self.head().header.state_root;
+        let view = AccountView::from(self.with_state_at(root, |s| s.account(address))?);
+        pool.remember_head_account(address, view);
+        Ok(view)
+    }
+
+    /// The accounts of `addresses` in the state at `root`. One that cannot be read is left out,
+    /// to be read again (and its error reported) when a transaction needs it.
+    fn accounts_at(
+        &self,
+        root: B256,
+        addresses: impl IntoIterator<Item = Address>,
+    ) -> HashMap<Address, AccountView> {
+        self.with_state_at(root, |s| {
+            addresses
+                .into_iter()
+                .filter_map(|a| match s.account(a) {
+                    Ok(account) => Some((a, AccountView::from(account))),
+                    Err(e) => {
+                        tracing::warn!(address = %a, error = %e, "cannot read an account at the new head");
+                        None
+                    }
+                })
+                .collect()
+        })
     }
 
     /// Checks a raw transaction and adds it to the in-memory pool; returns it (with its arrival
@@ -477,13 +512,22 @@ impl Sequencer {
         let mut pool = lock(&self.pool);
         let head = self.head();
         let base_fee = next_base_fee(&head.header, self.genesis.config.genesis_base_fee);
-        let account = self.with_state_at(head.header.state_root, |s| s.account(tx.sender))?;
-        let view = AccountView {
-            nonce: account.map_or(0, |a| a.nonce),
-            balance: account.map_or(U256::ZERO, |a| a.balance),
-        };
+        let view = self.head_account(&mut pool, tx.sender)?;
         let hash = tx.hash;
-        let replaced = pool.add(tx, view, base_fee)?;
+        let kept = pool.is_full().then(|| tx.clone());
+        let replaced = match pool.add(tx, view, base_fee) {
+            Err(PoolError::PoolFull) => {
+                if let Some(tx) = kept {
+                    let mut refused = lock(&self.refused);
+                    if refused.len() >= self.config.pool.max_pool_size {
+                        refused.clear();
+                    }
+                    refused.insert(hash, tx);
+                }
+                return Err(PoolError::PoolFull.into());
+            }
+            other => other?,
+        };
         let added = pool.get(&hash).expect("just added");
         Ok((added, replaced))
     }
@@ -495,14 +539,20 @@ impl Sequencer {
     /// senders, most of the work, runs on any core (`turns.rs`).
     pub async fn submit(&self, raw: &[u8]) -> Result<B256, SubmitError> {
         let ticket = self.turns.ticket();
-        let (raw, pool, chain) = (
-            raw.to_vec(),
-            self.config.pool.clone(),
-            self.genesis.config.clone(),
-        );
-        let decoded = tokio::spawn(async move { PooledTx::decode(&raw, &pool, &chain) })
-            .await
-            .map_err(|e| SubmitError::Decoder(e.to_string()))?;
+        let known = lock(&self.refused).remove(&keccak256(raw));
+        let decoded = match known {
+            Some(tx) => Ok(tx),
+            None => {
+                let (raw, pool, chain) = (
+                    raw.to_vec(),
+                    self.config.pool.clone(),
+                    self.genesis.config.clone(),
+                );
+                tokio::spawn(async move { PooledTx::decode(&raw, &pool, &chain) })
+                    .await
+                    .map_err(|e| SubmitError::Decoder(e.to_string()))?
+            }
+        };
         ticket.turn().await;
         let (tx, replaced) = self.admit_decoded(decoded?)?;
         drop(ticket);
@@ -628,6 +678,15 @@ impl Sequencer {
             tracing::error!(error = %e, "cannot persist block {}; sequencer halted", block.header.number);
             return Err(e.into());
         }
+        // The new head's accounts for the pool: the block's senders and those waiting. Read before
+        // taking the pool lock, so that admission goes on meanwhile.
+        let mut senders: HashSet<Address> = block
+            .transactions
+            .iter()
+            .map(L2Transaction::sender)
+            .collect();
+        senders.extend(lock(&self.pool).senders());
+        let mut accounts = self.accounts_at(block.header.state_root, senders);
         // Publish the block and settle the pool in one step under the pool lock, so admission never
         // sees a head and a pool that disagree (a nonce taken by the block but still free at the head).
         let stale = {
@@ -635,17 +694,13 @@ impl Sequencer {
             for hash in &settled {
                 pool.remove(hash);
             }
-            let senders = pool.senders();
-            let nonces: Vec<(Address, u64)> = self.with_state_at(block.header.state_root, |s| {
-                senders
-                    .iter()
-                    .map(|a| (*a, s.account(*a).ok().flatten().map_or(0, |acc| acc.nonce)))
-                    .collect()
-            });
-            let mut stale = Vec::new();
-            for (sender, nonce) in nonces {
-                stale.extend(pool.prune(sender, nonce));
-            }
+            let arrived: Vec<Address> = pool
+                .senders()
+                .into_iter()
+                .filter(|a| !accounts.contains_key(a))
+                .collect();
+            accounts.extend(self.accounts_at(block.header.state_root, arrived));
+            let stale = pool.set_head(accounts);
             self.chain
                 .write()
                 .unwrap_or_else(|e| e.into_inner())

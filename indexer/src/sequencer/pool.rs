@@ -287,6 +287,16 @@ pub struct AccountView {
     pub balance: U256,
 }
 
+impl From<Option<light_node::AccountState>> for AccountView {
+    /// The view of an account read from the state; one that does not exist has nonce and balance 0.
+    fn from(account: Option<light_node::AccountState>) -> Self {
+        Self {
+            nonce: account.map_or(0, |a| a.nonce),
+            balance: account.map_or(U256::ZERO, |a| a.balance),
+        }
+    }
+}
+
 /// The transactions waiting for a block.
 #[derive(Debug, Default)]
 pub struct Pool {
@@ -294,6 +304,9 @@ pub struct Pool {
     by_sender: HashMap<Address, BTreeMap<u64, Arc<PooledTx>>>,
     by_hash: HashMap<B256, (Address, u64)>,
     next_seq: u64,
+    /// Accounts as they are at the head, for admission: kept here, under the pool's lock, so that
+    /// admitting a transaction from a known sender does not wait for the block being built.
+    head_accounts: HashMap<Address, AccountView>,
 }
 
 impl Pool {
@@ -313,6 +326,38 @@ impl Pool {
     /// Number of transactions waiting.
     pub fn len(&self) -> usize {
         self.by_hash.len()
+    }
+
+    /// A sender's account at the head, if the pool knows it.
+    pub fn head_account(&self, sender: &Address) -> Option<AccountView> {
+        self.head_accounts.get(sender).copied()
+    }
+
+    /// Remembers an account as it is at the head.
+    pub fn remember_head_account(&mut self, sender: Address, account: AccountView) {
+        // Bounded: more senders than the pool can hold are forgotten, to be read again.
+        if self.head_accounts.len() >= 2 * self.config.max_pool_size.max(1) {
+            self.head_accounts.clear();
+        }
+        self.head_accounts.insert(sender, account);
+    }
+
+    /// Replaces the accounts known at the head (a new head is published) and drops every waiting
+    /// transaction whose nonce they show as used; returns the dropped hashes. A sender with
+    /// transactions waiting must be among `accounts`.
+    pub fn set_head(&mut self, accounts: HashMap<Address, AccountView>) -> Vec<B256> {
+        let mut stale = Vec::new();
+        for sender in self.senders() {
+            let nonce = accounts.get(&sender).map_or(0, |a| a.nonce);
+            stale.extend(self.prune(sender, nonce));
+        }
+        self.head_accounts = accounts;
+        stale
+    }
+
+    /// Whether the pool holds as many transactions as it may (only replacements get in).
+    pub fn is_full(&self) -> bool {
+        self.by_hash.len() >= self.config.max_pool_size
     }
 
     /// Whether nothing is waiting.

@@ -2,6 +2,7 @@
 
 pub(crate) mod end_to_end;
 mod errors;
+mod full_pool;
 mod l1_drop;
 mod persistence;
 pub(crate) mod restart;
