@@ -77,7 +77,7 @@ fn terminate(child: &mut std::process::Child, within: Duration) {
 }
 
 /// GETs `url` as JSON.
-fn get(url: &str) -> Result<Value, String> {
+pub(super) fn get(url: &str) -> Result<Value, String> {
     reqwest::blocking::get(url)
         .and_then(|r| r.error_for_status())
         .and_then(|r| r.json())

@@ -387,6 +387,19 @@ pub(crate) fn sequencer(quick: bool) {
         Duration::from_secs(300),
         &dir.join("follow.log"),
     );
+    // The same blocks, not only as many: when no batch reaches L1 in time, derivation fills the
+    // sequencing window with empty blocks of its own.
+    let derived = super::api::get(&format!("http://127.0.0.1:{http}/api/v1/blocks/{head}"))
+        .expect("the index serves the last block");
+    let sequenced = ours_rpc
+        .batch(&[("eth_getBlockByNumber", json!([format!("{head:#x}"), false]))])
+        .expect("the sequencer serves its last block");
+    let hash = |v: &Value| v["hash"].as_str().map(str::to_lowercase);
+    assert!(
+        hash(&derived).is_some() && hash(&derived) == hash(&sequenced[0]),
+        "the index derived another block {head} than the sequencer made: {derived} against {}",
+        sequenced[0]
+    );
     let theirs = measure(&peer_rpc, 31337, per_sender, runs);
     drop(processes);
     let _ = std::fs::remove_dir_all(&dir);
