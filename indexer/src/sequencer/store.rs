@@ -56,12 +56,10 @@ const SCHEMA: &[&str] = &[
         header BLOB NOT NULL,
         body TEXT NOT NULL
     )",
-    "CREATE TABLE IF NOT EXISTS seq_transactions (
-        hash BLOB PRIMARY KEY,
-        block_number INTEGER NOT NULL,
-        idx INTEGER NOT NULL
-    )",
-    "CREATE TABLE IF NOT EXISTS seq_trie_nodes (hash BLOB PRIMARY KEY, rlp BLOB NOT NULL)",
+    // Without an index on the hash: nodes are only ever read all at once, and the sequencer keeps
+    // the set of hashes written so far (`written_nodes`), so each node is appended once, at the
+    // end of the table, instead of at a random place in an index as large as the state.
+    "CREATE TABLE IF NOT EXISTS seq_trie_nodes (hash BLOB NOT NULL, rlp BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS seq_codes (hash BLOB PRIMARY KEY, code BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS seq_mempool (
         hash BLOB PRIMARY KEY,
@@ -190,12 +188,6 @@ impl Store {
             what: "block body",
             reason: e.to_string(),
         })?;
-        let transactions: Vec<(B256, usize)> = block
-            .transactions
-            .iter()
-            .enumerate()
-            .map(|(idx, t)| (t.hash(), idx))
-            .collect();
         let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO seq_blocks (number, hash, header, body) VALUES (?, ?, ?, ?)")
             .bind(block.header.number as i64)
@@ -204,18 +196,6 @@ impl Store {
             .bind(body)
             .execute(&mut *tx)
             .await?;
-        let number = block.header.number as i64;
-        insert_rows(
-            &mut tx,
-            "INSERT OR REPLACE INTO seq_transactions (hash, block_number, idx) ",
-            &transactions,
-            |mut row, (hash, idx)| {
-                row.push_bind(hash.as_slice())
-                    .push_bind(number)
-                    .push_bind(*idx as i64);
-            },
-        )
-        .await?;
         for (table, rows) in [
             ("seq_trie_nodes (hash, rlp)", nodes),
             ("seq_codes (hash, code)", codes),
