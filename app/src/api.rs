@@ -1,53 +1,166 @@
 //! Calls to the explorer's REST API (`/api/v1`, documented in `indexer/openapi.json`), and the
-//! shapes of what the app reads from it. Fields the app does not show are left out; serde ignores
-//! them.
+//! shapes of what the app reads from it. Fields the app does not show are left out.
+//!
+//! Responses are parsed once into a [`serde_json::Value`] and read into these types by hand
+//! ([`FromJson`]) rather than with serde's derived deserializers: one parser serves every route,
+//! which keeps the UI shell small (docs/benchmarks.md, the bundle).
 
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::Value;
 
 /// Where the API lives, relative to the page's origin.
 pub const API: &str = "/api/v1";
 
-/// GETs `path` under the API base (`/api/v1` unless the settings name another indexer) and decodes
+/// GETs `path` under the API base (`/api/v1` unless the settings name another indexer) and parses
 /// the JSON body; an error body's message becomes the error.
-pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
+pub async fn get_json(path: &str) -> Result<Value, String> {
     let base = crate::settings::Settings::load().indexer_base();
     let response = gloo_net::http::Request::get(&format!("{base}{path}"))
         .send()
         .await
         .map_err(|e| format!("cannot reach the explorer server: {e}"))?;
-    if !response.ok() {
-        let status = response.status();
-        let message = response
-            .json::<ErrorBody>()
-            .await
-            .map(|b| b.error.message)
-            .unwrap_or_else(|_| format!("the explorer server answered {status}"));
-        return Err(message);
-    }
-    response
-        .json()
+    let status = response.status();
+    let body = response
+        .text()
         .await
-        .map_err(|e| format!("unexpected response from {path}: {e}"))
+        .map_err(|e| format!("cannot read the answer to {path}: {e}"));
+    let json = body.and_then(|text| {
+        serde_json::from_str::<Value>(&text)
+            .map_err(|e| format!("unexpected response from {path}: {e}"))
+    });
+    if !response.ok() {
+        return Err(json
+            .ok()
+            .and_then(|body| body["error"]["message"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("the explorer server answered {status}")));
+    }
+    json
 }
 
-/// The API's one error shape.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ErrorBody {
-    /// The error.
-    pub error: ErrorDetail,
+/// GETs `path` and reads it as a `T`.
+pub async fn get<T: FromJson>(path: &str) -> Result<T, String> {
+    let json = get_json(path).await?;
+    T::from_json(&json).map_err(|e| format!("unexpected response from {path}: {e}"))
 }
 
-/// What went wrong.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ErrorDetail {
-    /// Machine-readable code.
-    pub code: String,
-    /// For people.
-    pub message: String,
+/// A type read from the API's JSON.
+pub trait FromJson: Sized {
+    /// Reads `json`; the error names the field that is missing or of the wrong type.
+    fn from_json(json: &Value) -> Result<Self, String>;
+}
+
+/// The fields of a JSON object, read one by one; absent fields read as `null`.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields<'a>(pub &'a Value);
+
+impl<'a> Fields<'a> {
+    fn field(&self, key: &str) -> &'a Value {
+        self.0.get(key).unwrap_or(&Value::Null)
+    }
+
+    fn wrong(key: &str, what: &str) -> String {
+        format!("`{key}` is not {what}")
+    }
+
+    /// A whole number.
+    pub fn u64(&self, key: &str) -> Result<u64, String> {
+        self.field(key)
+            .as_u64()
+            .ok_or_else(|| Self::wrong(key, "a number"))
+    }
+
+    /// A whole number or `null`.
+    pub fn opt_u64(&self, key: &str) -> Result<Option<u64>, String> {
+        match self.field(key) {
+            Value::Null => Ok(None),
+            v => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| Self::wrong(key, "a number")),
+        }
+    }
+
+    /// A string.
+    pub fn str(&self, key: &str) -> Result<String, String> {
+        self.field(key)
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| Self::wrong(key, "a string"))
+    }
+
+    /// A string or `null`.
+    pub fn opt_str(&self, key: &str) -> Result<Option<String>, String> {
+        match self.field(key) {
+            Value::Null => Ok(None),
+            v => v
+                .as_str()
+                .map(|s| Some(s.to_owned()))
+                .ok_or_else(|| Self::wrong(key, "a string")),
+        }
+    }
+
+    /// `true` or `false`.
+    pub fn bool(&self, key: &str) -> Result<bool, String> {
+        self.field(key)
+            .as_bool()
+            .ok_or_else(|| Self::wrong(key, "true or false"))
+    }
+
+    /// `true`, `false` or `null`.
+    pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, String> {
+        match self.field(key) {
+            Value::Null => Ok(None),
+            v => v
+                .as_bool()
+                .map(Some)
+                .ok_or_else(|| Self::wrong(key, "true or false")),
+        }
+    }
+
+    /// An object, read as a `T`.
+    pub fn get<T: FromJson>(&self, key: &str) -> Result<T, String> {
+        T::from_json(self.field(key)).map_err(|e| format!("`{key}`: {e}"))
+    }
+
+    /// An object or `null`.
+    pub fn opt<T: FromJson>(&self, key: &str) -> Result<Option<T>, String> {
+        match self.field(key) {
+            Value::Null => Ok(None),
+            v => T::from_json(v)
+                .map(Some)
+                .map_err(|e| format!("`{key}`: {e}")),
+        }
+    }
+
+    /// An array of `T`.
+    pub fn list<T: FromJson>(&self, key: &str) -> Result<Vec<T>, String> {
+        let items = self
+            .field(key)
+            .as_array()
+            .ok_or_else(|| Self::wrong(key, "a list"))?;
+        items
+            .iter()
+            .map(T::from_json)
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("`{key}`: {e}"))
+    }
+}
+
+impl FromJson for String {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        json.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| "not a string".to_owned())
+    }
+}
+
+impl FromJson for u64 {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        json.as_u64().ok_or_else(|| "not a number".to_owned())
+    }
 }
 
 /// A page of a list, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
     /// The items.
     pub items: Vec<T>,
@@ -56,7 +169,7 @@ pub struct Page<T> {
 }
 
 /// `GET /status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     /// The L1 chain.
     pub l1: L1Status,
@@ -65,12 +178,11 @@ pub struct Status {
     /// The indexer's progress.
     pub index: IndexProgress,
     /// The rollup's deployment.
-    #[serde(default)]
     pub rollup: Option<RollupInfo>,
 }
 
 /// The part of the rollup's record the app reads.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollupInfo {
     /// The Rollup contract.
     pub rollup: String,
@@ -79,7 +191,7 @@ pub struct RollupInfo {
 }
 
 /// An L1 block, by number and hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct L1Block {
     /// Number.
     pub number: u64,
@@ -88,7 +200,7 @@ pub struct L1Block {
 }
 
 /// L1 chain id and head; absent while the server cannot reach L1.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct L1Status {
     /// Whether the server reached L1.
     pub reachable: bool,
@@ -99,15 +211,13 @@ pub struct L1Status {
     /// Latest finalized L1 block.
     pub finalized: Option<u64>,
     /// Why L1 could not be read.
-    #[serde(default)]
     pub error: Option<String>,
     /// An L1 endpoint the server suggests for the light node.
-    #[serde(default)]
     pub endpoint: Option<String>,
 }
 
 /// The L2 heads by finality stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct L2Status {
     /// EIP-155 chain id.
     pub chain_id: u64,
@@ -124,7 +234,7 @@ pub struct L2Status {
 }
 
 /// The indexer's progress.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexProgress {
     /// Last L1 block derived.
     pub derived_l1_block: u64,
@@ -135,7 +245,7 @@ pub struct IndexProgress {
 }
 
 /// A block in lists.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
     /// Number.
     pub number: u64,
@@ -168,15 +278,13 @@ pub struct Block {
 }
 
 /// `GET /blocks/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockDetail {
     /// The block.
-    #[serde(flatten)]
     pub block: Block,
     /// One page of its transactions (`block.tx_count` counts them all).
     pub transactions: Vec<Tx>,
     /// The cursor of the next page of its transactions.
-    #[serde(default)]
     pub transactions_next_cursor: Option<String>,
     /// Transactions its batch carried that could not be applied.
     pub skipped: Vec<SkippedTx>,
@@ -185,7 +293,7 @@ pub struct BlockDetail {
 }
 
 /// A transaction left out of its block.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkippedTx {
     /// Position in the batch block.
     pub position: u64,
@@ -196,7 +304,7 @@ pub struct SkippedTx {
 }
 
 /// When a finality stage was reached.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageReached {
     /// The stage.
     pub stage: String,
@@ -209,7 +317,7 @@ pub struct StageReached {
 }
 
 /// The stage a block waits for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NextStage {
     /// The stage.
     pub stage: String,
@@ -218,7 +326,7 @@ pub struct NextStage {
 }
 
 /// An invalidated proposal over a block.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalidation {
     /// The proposal.
     pub proposal: u64,
@@ -229,7 +337,7 @@ pub struct Invalidation {
 }
 
 /// A block's finality in detail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FinalityDetail {
     /// Current stage.
     pub stage: String,
@@ -242,7 +350,7 @@ pub struct FinalityDetail {
 }
 
 /// A transaction in lists.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tx {
     /// Hash.
     pub hash: String,
@@ -275,7 +383,7 @@ pub struct Tx {
 }
 
 /// A log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Log {
     /// Position in the block.
     pub log_index: u64,
@@ -288,10 +396,9 @@ pub struct Log {
 }
 
 /// `GET /txs/{hash}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TxDetail {
     /// The transaction.
-    #[serde(flatten)]
     pub tx: Tx,
     /// Its block's hash.
     pub block_hash: String,
@@ -308,7 +415,7 @@ pub struct TxDetail {
 }
 
 /// A batch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {
     /// Index.
     pub index: u64,
@@ -321,7 +428,6 @@ pub struct Batch {
     /// Compressed size (bytes).
     pub size: u64,
     /// Bytes once decompressed (accepted batches).
-    #[serde(default)]
     pub raw_size: Option<u64>,
     /// `accepted` or `dropped`.
     pub status: String,
@@ -336,7 +442,7 @@ pub struct Batch {
 }
 
 /// An account at the safe head.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     /// Address.
     pub address: String,
@@ -355,7 +461,7 @@ pub struct Account {
 }
 
 /// An output-root proposal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proposal {
     /// Index.
     pub index: u64,
@@ -384,7 +490,7 @@ pub struct Proposal {
 }
 
 /// One step of a game.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GameMove {
     /// `started`, `defended`, `responded`, `adjudicated` or `resolved`.
     pub kind: String,
@@ -423,7 +529,7 @@ pub struct GameMove {
 }
 
 /// A dispute game.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Game {
     /// Id.
     pub id: u64,
@@ -452,7 +558,7 @@ pub struct Game {
 }
 
 /// A search result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchHit {
     /// What was found.
     pub kind: String,
@@ -461,10 +567,350 @@ pub struct SearchHit {
 }
 
 /// `GET /search`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchResponse {
     /// Results.
     pub results: Vec<SearchHit>,
+}
+
+impl<T: FromJson> FromJson for Page<T> {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            items: o.list("items")?,
+            next_cursor: o.opt_str("next_cursor")?,
+        })
+    }
+}
+
+impl FromJson for Status {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            l1: o.get("l1")?,
+            l2: o.get("l2")?,
+            index: o.get("index")?,
+            rollup: o.opt("rollup")?,
+        })
+    }
+}
+
+impl FromJson for RollupInfo {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            rollup: o.str("rollup")?,
+            l1_origin: o.get("l1_origin")?,
+        })
+    }
+}
+
+impl FromJson for L1Block {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            number: o.u64("number")?,
+            hash: o.str("hash")?,
+        })
+    }
+}
+
+impl FromJson for L1Status {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            reachable: o.bool("reachable")?,
+            chain_id: o.opt_u64("chain_id")?,
+            head: o.opt_u64("head")?,
+            finalized: o.opt_u64("finalized")?,
+            error: o.opt_str("error")?,
+            endpoint: o.opt_str("endpoint")?,
+        })
+    }
+}
+
+impl FromJson for L2Status {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            chain_id: o.u64("chain_id")?,
+            unsafe_head: o.opt_u64("unsafe_head")?,
+            safe: o.u64("safe")?,
+            l1_finalized: o.u64("l1_finalized")?,
+            proposed: o.u64("proposed")?,
+            finalized: o.u64("finalized")?,
+        })
+    }
+}
+
+impl FromJson for IndexProgress {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            derived_l1_block: o.u64("derived_l1_block")?,
+            sync_lag: o.u64("sync_lag")?,
+            error: o.opt_str("error")?,
+        })
+    }
+}
+
+impl FromJson for Block {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            number: o.u64("number")?,
+            hash: o.str("hash")?,
+            parent_hash: o.str("parent_hash")?,
+            timestamp: o.u64("timestamp")?,
+            tx_count: o.u64("tx_count")?,
+            gas_used: o.u64("gas_used")?,
+            gas_limit: o.u64("gas_limit")?,
+            base_fee: o.u64("base_fee")?,
+            state_root: o.str("state_root")?,
+            output_root: o.str("output_root")?,
+            source: o.str("source")?,
+            batch_index: o.opt_u64("batch_index")?,
+            finality: o.str("finality")?,
+            l1_block: o.u64("l1_block")?,
+        })
+    }
+}
+
+impl FromJson for BlockDetail {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            block: Block::from_json(json)?,
+            transactions: o.list("transactions")?,
+            transactions_next_cursor: o.opt_str("transactions_next_cursor")?,
+            skipped: o.list("skipped")?,
+            finality_detail: o.get("finality_detail")?,
+        })
+    }
+}
+
+impl FromJson for SkippedTx {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            position: o.u64("position")?,
+            hash: o.opt_str("hash")?,
+            reason: o.str("reason")?,
+        })
+    }
+}
+
+impl FromJson for StageReached {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            stage: o.str("stage")?,
+            at: o.opt_u64("at")?,
+            l1_block: o.opt_u64("l1_block")?,
+            proposal: o.opt_u64("proposal")?,
+        })
+    }
+}
+
+impl FromJson for NextStage {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            stage: o.str("stage")?,
+            expected_at: o.opt_u64("expected_at")?,
+        })
+    }
+}
+
+impl FromJson for Invalidation {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            proposal: o.u64("proposal")?,
+            lost: o.bool("lost")?,
+            at: o.u64("at")?,
+        })
+    }
+}
+
+impl FromJson for FinalityDetail {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            stage: o.str("stage")?,
+            reached: o.list("reached")?,
+            next: o.opt("next")?,
+            invalidated: o.list("invalidated")?,
+        })
+    }
+}
+
+impl FromJson for Tx {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            hash: o.str("hash")?,
+            block_number: o.u64("block_number")?,
+            index: o.u64("index")?,
+            tx_type: u8::try_from(o.u64("tx_type")?)
+                .map_err(|_| "`tx_type` is out of range".to_owned())?,
+            from: o.str("from")?,
+            to: o.opt_str("to")?,
+            contract_address: o.opt_str("contract_address")?,
+            nonce: o.u64("nonce")?,
+            value: o.str("value")?,
+            gas_used: o.u64("gas_used")?,
+            effective_gas_price: o.str("effective_gas_price")?,
+            success: o.bool("success")?,
+            deposit_nonce: o.opt_u64("deposit_nonce")?,
+            finality: o.str("finality")?,
+        })
+    }
+}
+
+impl FromJson for Log {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            log_index: o.u64("log_index")?,
+            address: o.str("address")?,
+            topics: o.list("topics")?,
+            data: o.str("data")?,
+        })
+    }
+}
+
+impl FromJson for TxDetail {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            tx: Tx::from_json(json)?,
+            block_hash: o.str("block_hash")?,
+            timestamp: o.u64("timestamp")?,
+            l1_block: o.u64("l1_block")?,
+            batch_index: o.opt_u64("batch_index")?,
+            logs: o.list("logs")?,
+            finality_detail: o.get("finality_detail")?,
+        })
+    }
+}
+
+impl FromJson for Batch {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            index: o.u64("index")?,
+            l1_block: o.u64("l1_block")?,
+            l1_tx_hash: o.str("l1_tx_hash")?,
+            data_hash: o.str("data_hash")?,
+            size: o.u64("size")?,
+            raw_size: o.opt_u64("raw_size")?,
+            status: o.str("status")?,
+            reason: o.opt_str("reason")?,
+            first_block: o.opt_u64("first_block")?,
+            last_block: o.opt_u64("last_block")?,
+            finality: o.opt_str("finality")?,
+        })
+    }
+}
+
+impl FromJson for Account {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            address: o.str("address")?,
+            block: o.u64("block")?,
+            balance: o.str("balance")?,
+            nonce: o.u64("nonce")?,
+            code_hash: o.str("code_hash")?,
+            code_size: o.u64("code_size")?,
+            tx_count: o.u64("tx_count")?,
+        })
+    }
+}
+
+impl FromJson for Proposal {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            index: o.u64("index")?,
+            l1_block: o.u64("l1_block")?,
+            proposer: o.str("proposer")?,
+            l2_block: o.u64("l2_block")?,
+            output_root: o.str("output_root")?,
+            parent: o.opt_u64("parent")?,
+            deadline: o.u64("deadline")?,
+            bond: o.str("bond")?,
+            status: o.str("status")?,
+            derived_output_root: o.opt_str("derived_output_root")?,
+            matches: o.opt_bool("matches")?,
+            games: o.list("games")?,
+        })
+    }
+}
+
+impl FromJson for GameMove {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            kind: o.str("kind")?,
+            l1_block: o.u64("l1_block")?,
+            mover: o.opt_str("mover")?,
+            agreed_block: o.u64("agreed_block")?,
+            disputed_block: o.u64("disputed_block")?,
+            mid_block: o.opt_u64("mid_block")?,
+            mid_root: o.opt_str("mid_root")?,
+            agreed_root: o.str("agreed_root")?,
+            disputed_root: o.str("disputed_root")?,
+            agree: o.opt_bool("agree")?,
+            proposer_wins: o.opt_bool("proposer_wins")?,
+            turn: o.opt_str("turn")?,
+            deadline: o.opt_u64("deadline")?,
+            outcome: o.opt_str("outcome")?,
+            resolution: o.opt_str("resolution")?,
+            winner: o.opt_str("winner")?,
+            payout: o.opt_str("payout")?,
+        })
+    }
+}
+
+impl FromJson for Game {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            id: o.u64("id")?,
+            proposal_index: o.u64("proposal_index")?,
+            challenger: o.str("challenger")?,
+            proposer: o.str("proposer")?,
+            agreed_block: o.u64("agreed_block")?,
+            disputed_block: o.u64("disputed_block")?,
+            turn: o.str("turn")?,
+            deadline: o.u64("deadline")?,
+            outcome: o.str("outcome")?,
+            resolution: o.opt_str("resolution")?,
+            adjudication: o.str("adjudication")?,
+            moves: o.list("moves")?,
+        })
+    }
+}
+
+impl FromJson for SearchHit {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            kind: o.str("kind")?,
+            path: o.str("path")?,
+        })
+    }
+}
+
+impl FromJson for SearchResponse {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            results: o.list("results")?,
+        })
+    }
 }
 
 /// Fetches the server's status.

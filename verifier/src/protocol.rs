@@ -1,5 +1,6 @@
 //! The messages between the page and the verifier worker, sent as JSON strings through
-//! `postMessage`.
+//! `postMessage`. Enums are externally tagged (`{"done": {…}}`, `"verified"`): serde reads that
+//! form without buffering, which keeps the page's decoder small.
 
 use alloy_primitives::{Address, B256, U256};
 use serde::{Deserialize, Serialize};
@@ -41,7 +42,7 @@ pub struct KnownRoot {
 
 /// What the page asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Task {
     /// Verify a batch and compare its blocks with every proposal on L1 for them.
     Batch {
@@ -65,7 +66,7 @@ pub enum Task {
 
 /// A message from the worker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Reply {
     /// Work in progress.
     Progress {
@@ -89,7 +90,7 @@ pub enum Reply {
 
 /// The one-word answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Re-executed from L1 data; every proposal on L1 for these blocks that L1 still counts valid
     /// equals the computed root (or there is none yet), and the account proof checks out. Wrong
@@ -118,7 +119,7 @@ impl Verdict {
 
 /// The pre-state the verification started from, and why it is trusted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Trust {
     /// The genesis output root stored in the Rollup contract.
     Genesis,

@@ -4,8 +4,13 @@ pub mod chart;
 
 pub use chart::BarChart;
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use leptos_router::components::A;
+use serde_json::Value;
+
+use crate::{api::FromJson, routes::Fetched};
 
 /// `0x1234…cdef`: the start and end of a hash or address.
 pub fn short(hex: &str) -> String {
@@ -73,25 +78,48 @@ pub fn relative(timestamp: u64) -> String {
 #[component]
 pub fn Loaded<T, V, F>(
     /// The data being loaded.
-    resource: LocalResource<Result<T, String>>,
+    resource: Fetched<T>,
     /// Renders the data once loaded.
     render: F,
 ) -> impl IntoView
 where
-    T: Clone + 'static,
+    T: FromJson + 'static,
     V: IntoView + 'static,
-    F: Fn(T) -> V + Copy + Send + Sync + 'static,
+    F: Fn(T) -> V + Send + Sync + 'static,
 {
+    loaded(
+        resource.json,
+        Arc::new(move |json| match T::from_json(&json) {
+            Ok(value) => render(value).into_any(),
+            Err(e) => failed(format!("unexpected response from the server: {e}")),
+        }),
+    )
+}
+
+/// [`Loaded`] once the type is known: compiled once for every page.
+fn loaded(
+    resource: LocalResource<Result<Value, String>>,
+    render: Arc<dyn Fn(Value) -> AnyView + Send + Sync>,
+) -> AnyView {
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match resource.await {
-                    Ok(value) => render(value).into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                }
-            })}
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    match resource.await {
+                        Ok(json) => render(json),
+                        Err(e) => failed(e),
+                    }
+                })
+            }}
         </Transition>
     }
+    .into_any()
+}
+
+/// An error in place of a page's data.
+fn failed(message: String) -> AnyView {
+    view! { <p class="error" role="alert">{message}</p> }.into_any()
 }
 
 /// A hash or address: shortened, linked when `href` is given, with a copy button.

@@ -5,21 +5,30 @@ use leptos_router::components::A;
 
 use super::{NextPage, live_get, live_page, param};
 use crate::{
-    api::{Batch, Block, Page},
+    api::{Batch, Block, Fields, FromJson, Page},
     components::{Empty, Hex, Loaded, Stage},
     routes::blocks::BlockTable,
     verify::VerifyPanel,
 };
+use serde_json::Value;
 use verifier::protocol::Task;
 
 /// `GET /batches/{index}`: a batch and the blocks it made safe.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchDetail {
     /// The batch.
-    #[serde(flatten)]
     pub batch: Batch,
     /// Its blocks.
     pub blocks: Vec<Block>,
+}
+
+impl FromJson for BatchDetail {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        Ok(Self {
+            batch: Batch::from_json(json)?,
+            blocks: Fields(json).list("blocks")?,
+        })
+    }
 }
 
 /// `/batches`.

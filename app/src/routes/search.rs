@@ -3,11 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate};
 
-use super::query;
-use crate::{
-    api::{self, SearchResponse},
-    components::Loaded,
-};
+use super::{fetch, query};
+use crate::{api::SearchResponse, components::Loaded};
 
 /// The search box: sends the query to `/search`, which goes straight to a single result.
 #[component]
@@ -35,10 +32,10 @@ pub fn SearchBox() -> impl IntoView {
 pub fn SearchPage() -> impl IntoView {
     let q = query("q");
     let navigate = use_navigate();
-    let results = LocalResource::new(move || {
-        let q = q().unwrap_or_default();
-        async move { api::get::<SearchResponse>(&format!("/search?q={q}")).await }
-    });
+    let results = fetch::<SearchResponse>(
+        move || format!("/search?q={}", q().unwrap_or_default()),
+        false,
+    );
     Effect::new(move |_| {
         if let Some(Ok(found)) = results.get()
             && let [only] = found.results.as_slice()

@@ -12,7 +12,7 @@ pub fn SettingsPage() -> impl IntoView {
     let indexer = RwSignal::new(saved.indexer.unwrap_or_default());
     let rollup = RwSignal::new(saved.rollup.unwrap_or_default());
     let done = RwSignal::new(false);
-    let suggested = LocalResource::new(crate::api::status);
+    let suggested = super::fetch::<crate::api::Status>(|| "/status".to_owned(), false);
     let save = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
         let some = |s: String| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
