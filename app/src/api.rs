@@ -145,6 +145,16 @@ impl<'a> Fields<'a> {
     }
 }
 
+impl<T: FromJson> FromJson for Vec<T> {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        json.as_array()
+            .ok_or_else(|| "not a list".to_owned())?
+            .iter()
+            .map(T::from_json)
+            .collect()
+    }
+}
+
 impl FromJson for String {
     fn from_json(json: &Value) -> Result<Self, String> {
         json.as_str()

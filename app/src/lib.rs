@@ -3,6 +3,8 @@
 pub mod api;
 pub mod components;
 pub mod live;
+mod replies;
+pub mod router;
 pub mod routes;
 pub mod settings;
 pub mod verify;
@@ -10,61 +12,62 @@ pub mod verify;
 pub use routes::overview::{L1Panel, Overview};
 
 use leptos::prelude::*;
-use leptos_router::{
-    components::{A, Route, Router, Routes},
-    path,
-};
 
-use crate::routes::{
-    account::AccountPage,
-    batches::{BatchPage, BatchesPage},
-    blocks::{BlockPage, BlocksPage},
-    games::{GamePage, GamesPage},
-    proposals::{ProposalPage, ProposalsPage},
-    search::{SearchBox, SearchPage},
-    settings::SettingsPage,
-    tx::TxPage,
+use crate::{
+    router::{NavLink, Page, Router, route},
+    routes::{
+        account::AccountPage,
+        batches::{BatchPage, BatchesPage},
+        blocks::{BlockPage, BlocksPage},
+        games::{GamePage, GamesPage},
+        proposals::{ProposalPage, ProposalsPage},
+        search::{SearchBox, SearchPage},
+        settings::SettingsPage,
+        tx::TxPage,
+    },
 };
 
 /// The whole app: the top bar and the page the URL names.
 #[component]
 pub fn App() -> impl IntoView {
+    let router = Router::provide();
     let live = live::Live::provide();
     verify::Verifier::provide();
+    // Only a change of page re-renders it; a new parameter or query reaches the page as a signal.
+    let page = Memo::new(move |_| router.location.with(|l| route(&l.path).0));
     view! {
-        <Router>
-            <header class="topbar">
-                <A href="/" attr:class="brand">"Rollup Explorer"</A>
-                <nav>
-                    <A href="/blocks">"Blocks"</A>
-                    <A href="/batches">"Batches"</A>
-                    <A href="/proposals">"Proposals"</A>
-                    <A href="/games">"Games"</A>
-                    <A href="/settings">"Settings"</A>
-                </nav>
-                <SearchBox/>
-                <verify::AutoVerify/>
-                <span class="live" title="Live updates from the server">
-                    {move || if live.connected.get() { "● live" } else { "○ offline" }}
-                </span>
-            </header>
-            <main>
-                <Routes fallback=|| view! { <p class="error">"No such page."</p> }>
-                    <Route path=path!("/") view=Overview/>
-                    <Route path=path!("/blocks") view=BlocksPage/>
-                    <Route path=path!("/blocks/:id") view=BlockPage/>
-                    <Route path=path!("/txs/:hash") view=TxPage/>
-                    <Route path=path!("/batches") view=BatchesPage/>
-                    <Route path=path!("/batches/:index") view=BatchPage/>
-                    <Route path=path!("/accounts/:address") view=AccountPage/>
-                    <Route path=path!("/proposals") view=ProposalsPage/>
-                    <Route path=path!("/proposals/:index") view=ProposalPage/>
-                    <Route path=path!("/games") view=GamesPage/>
-                    <Route path=path!("/games/:id") view=GamePage/>
-                    <Route path=path!("/search") view=SearchPage/>
-                    <Route path=path!("/settings") view=SettingsPage/>
-                </Routes>
-            </main>
-        </Router>
+        <header class="topbar">
+            <NavLink href="/" class="brand">"Rollup Explorer"</NavLink>
+            <nav>
+                <NavLink href="/blocks">"Blocks"</NavLink>
+                <NavLink href="/batches">"Batches"</NavLink>
+                <NavLink href="/proposals">"Proposals"</NavLink>
+                <NavLink href="/games">"Games"</NavLink>
+                <NavLink href="/settings">"Settings"</NavLink>
+            </nav>
+            <SearchBox/>
+            <verify::AutoVerify/>
+            <span class="live" title="Live updates from the server">
+                {move || if live.connected.get() { "● live" } else { "○ offline" }}
+            </span>
+        </header>
+        <main>
+            {move || match page.get() {
+                Page::Overview => view! { <Overview/> }.into_any(),
+                Page::Blocks => view! { <BlocksPage/> }.into_any(),
+                Page::Block => view! { <BlockPage/> }.into_any(),
+                Page::Tx => view! { <TxPage/> }.into_any(),
+                Page::Batches => view! { <BatchesPage/> }.into_any(),
+                Page::Batch => view! { <BatchPage/> }.into_any(),
+                Page::Account => view! { <AccountPage/> }.into_any(),
+                Page::Proposals => view! { <ProposalsPage/> }.into_any(),
+                Page::Proposal => view! { <ProposalPage/> }.into_any(),
+                Page::Games => view! { <GamesPage/> }.into_any(),
+                Page::Game => view! { <GamePage/> }.into_any(),
+                Page::Search => view! { <SearchPage/> }.into_any(),
+                Page::Settings => view! { <SettingsPage/> }.into_any(),
+                Page::Missing => view! { <p class="error">"No such page."</p> }.into_any(),
+            }}
+        </main>
     }
 }

@@ -1,13 +1,16 @@
 //! The user's settings, kept in the browser's `localStorage`: which L1 node the light node reads,
 //! which indexer the pages read, and (optionally) the Rollup contract to check against.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api::{Fields, FromJson};
 
 /// The `localStorage` key of the settings.
 const KEY: &str = "rollup-explorer.settings";
 
 /// The settings; an absent field takes its default.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Settings {
     /// L1 JSON-RPC URL (default: the one the server suggests in `/status`).
     pub l1: Option<String>,
@@ -21,7 +24,8 @@ impl Settings {
     /// The saved settings, or the defaults.
     pub fn load() -> Self {
         read(KEY)
-            .and_then(|text| serde_json::from_str(&text).ok())
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .and_then(|json| Self::from_json(&json).ok())
             .unwrap_or_default()
     }
 
@@ -39,6 +43,17 @@ impl Settings {
             .filter(|s| !s.trim().is_empty())
             .map(|s| s.trim().trim_end_matches('/').to_owned())
             .unwrap_or_else(|| crate::api::API.to_owned())
+    }
+}
+
+impl FromJson for Settings {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let o = Fields(json);
+        Ok(Self {
+            l1: o.opt_str("l1")?,
+            indexer: o.opt_str("indexer")?,
+            rollup: o.opt_str("rollup")?,
+        })
     }
 }
 

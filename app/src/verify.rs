@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use alloy_primitives::U256;
 use leptos::prelude::*;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
 use verifier::protocol::{
     Endpoints, KnownRoot, Outcome, ProposalCheck, Reply, Request, Task, Trust, Verdict,
 };
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 
 use crate::{
-    api,
+    api::{self, FromJson},
     components::short,
     live::use_live,
     settings::{self, Settings},
@@ -98,7 +98,10 @@ impl Verifier {
         }
         leptos::task::spawn_local(async move {
             if let Ok(keys) = storage_keys().await {
-                let batches: BTreeSet<u64> = load(&keys.1).unwrap_or_default();
+                let batches: BTreeSet<u64> = load::<Vec<u64>>(&keys.1)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
                 verifier.verified.set(batches.len());
                 verifier.keys.set_value(Some(keys));
             }
@@ -184,7 +187,10 @@ impl Verifier {
     }
 
     fn on_reply(&self, text: &str) {
-        let Ok(reply) = serde_json::from_str::<Reply>(text) else {
+        let Some(reply) = serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|json| Reply::from_json(&json).ok())
+        else {
             return;
         };
         match reply {
@@ -227,7 +233,10 @@ impl Verifier {
             store(&roots_key, &keep);
         }
         if !outcome.batches.is_empty() {
-            let mut batches: BTreeSet<u64> = load(&batches_key).unwrap_or_default();
+            let mut batches: BTreeSet<u64> = load::<Vec<u64>>(&batches_key)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
             batches.extend(outcome.batches.iter().map(|b| b.index));
             while batches.len() > MAX_BATCHES {
                 batches.pop_first();
@@ -265,8 +274,9 @@ async fn storage_keys() -> Result<(String, String), String> {
     ))
 }
 
-fn load<T: DeserializeOwned>(key: &str) -> Option<T> {
-    serde_json::from_str(&settings::read(key)?).ok()
+fn load<T: FromJson>(key: &str) -> Option<T> {
+    let json = serde_json::from_str::<serde_json::Value>(&settings::read(key)?).ok()?;
+    T::from_json(&json).ok()
 }
 
 fn store<T: Serialize>(key: &str, value: &T) {

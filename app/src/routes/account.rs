@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use super::{live_get, param};
 use crate::{
     api::{Account, Page, Tx},
-    components::{Hex, Loaded, eth},
-    routes::tx::TxTable,
+    components::{Cell, Loaded, eth, field, field_id, fields},
+    routes::tx::tx_table,
     verify::VerifyPanel,
 };
 use alloy_primitives::{Address, B256, U256};
@@ -20,6 +20,26 @@ fn parse_slots(text: &str) -> Result<Vec<B256>, String> {
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<U256>().map(B256::from).map_err(|_| s.to_owned()))
         .collect()
+}
+
+/// The fields of an account.
+fn account_fields(a: Account) -> AnyView {
+    let code = if a.code_size == 0 {
+        "none (an externally owned account)".to_owned()
+    } else {
+        format!("{} bytes", a.code_size)
+    };
+    fields(
+        "fields",
+        vec![
+            field("Address", Cell::hex(a.address)),
+            field_id("Balance", "account-balance", Cell::Text(eth(&a.balance))),
+            field("Nonce", Cell::text(a.nonce)),
+            field("Code", Cell::Text(code)),
+            field("Transactions", Cell::text(a.tx_count)),
+            field("As of block", Cell::text(a.block)),
+        ],
+    )
 }
 
 /// `/accounts/{address}`.
@@ -36,18 +56,7 @@ pub fn AccountPage() -> impl IntoView {
         <section>
             <Loaded resource=account render={|a: Account| view! {
                 <h1>"Account"</h1>
-                <dl class="fields">
-                    <dt>"Address"</dt><dd><Hex value=a.address.clone()/></dd>
-                    <dt>"Balance"</dt><dd id="account-balance">{eth(&a.balance)}</dd>
-                    <dt>"Nonce"</dt><dd>{a.nonce}</dd>
-                    <dt>"Code"</dt><dd>{if a.code_size == 0 {
-                        "none (an externally owned account)".to_owned()
-                    } else {
-                        format!("{} bytes", a.code_size)
-                    }}</dd>
-                    <dt>"Transactions"</dt><dd>{a.tx_count}</dd>
-                    <dt>"As of block"</dt><dd>{a.block}</dd>
-                </dl>
+                {account_fields(a)}
             }}/>
             // Outside the live-reloaded part, so that typing is never interrupted.
             <h2>"Verify"</h2>
@@ -61,7 +70,7 @@ pub fn AccountPage() -> impl IntoView {
                 (_, Err(slot)) => view! { <p class="error">{format!("Not a storage slot: {slot}")}</p> }.into_any(),
             }}
             <h2>"Transactions"</h2>
-            <Loaded resource=txs render={|page: Page<Tx>| view! { <TxTable txs=page.items/> }}/>
+            <Loaded resource=txs render={|page: Page<Tx>| tx_table(page.items)}/>
         </section>
     }
 }

@@ -1,13 +1,12 @@
 //! Batches: the list and one batch.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use super::{NextPage, live_get, live_page, param};
 use crate::{
     api::{Batch, Block, Fields, FromJson, Page},
-    components::{Empty, Hex, Loaded, Stage},
-    routes::blocks::BlockTable,
+    components::{Cell, Loaded, Row, field, field_id, fields, table, tenths},
+    routes::blocks::block_table,
     verify::VerifyPanel,
 };
 use serde_json::Value;
@@ -39,7 +38,7 @@ pub fn BatchesPage() -> impl IntoView {
         <section>
             <h1>"Batches"</h1>
             <Loaded resource=batches render={|page: Page<Batch>| view! {
-                <BatchTable batches=page.items/>
+                {batch_table(page.items)}
                 <NextPage base="/batches" cursor=page.next_cursor/>
             }}/>
         </section>
@@ -47,32 +46,26 @@ pub fn BatchesPage() -> impl IntoView {
 }
 
 /// A table of batches.
-#[component]
-pub fn BatchTable(
-    /// The batches, newest first.
-    batches: Vec<Batch>,
-) -> impl IntoView {
-    if batches.is_empty() {
-        return view! { <Empty what="batches"/> }.into_any();
-    }
-    view! {
-        <table class="list batches">
-            <thead><tr><th>"Batch"</th><th>"L1 block"</th><th>"L2 blocks"</th><th>"Size"</th><th>"Status"</th><th>"Stage"</th></tr></thead>
-            <tbody>
-                {batches.into_iter().map(|b| view! {
-                    <tr>
-                        <td><A href=format!("/batches/{}", b.index)>{format!("#{}", b.index)}</A></td>
-                        <td>{b.l1_block}</td>
-                        <td>{blocks(&b)}</td>
-                        <td>{format!("{} B", b.size)}</td>
-                        <td class=format!("status-{}", b.status)>{b.status.clone()}</td>
-                        <td>{b.finality.map(|f| view! { <Stage stage=f/> })}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+pub fn batch_table(batches: Vec<Batch>) -> AnyView {
+    let rows = batches
+        .into_iter()
+        .map(|b| {
+            Row::from(vec![
+                Cell::link(format!("/batches/{}", b.index), format!("#{}", b.index)),
+                Cell::text(b.l1_block),
+                Cell::Text(blocks(&b)),
+                Cell::Text(format!("{} B", b.size)),
+                Cell::text(&b.status).class(format!("status-{}", b.status)),
+                Cell::or_empty(b.finality.map(Cell::Stage)),
+            ])
+        })
+        .collect();
+    table(
+        "batches",
+        "batches",
+        &["Batch", "L1 block", "L2 blocks", "Size", "Status", "Stage"],
+        rows,
+    )
 }
 
 fn blocks(b: &Batch) -> String {
@@ -81,6 +74,33 @@ fn blocks(b: &Batch) -> String {
         (Some(first), Some(last)) => format!("{first}–{last}"),
         _ => "—".to_owned(),
     }
+}
+
+/// The fields of a batch.
+fn batch_fields(b: Batch) -> AnyView {
+    let mut size = format!("{} bytes posted", b.size);
+    if let Some(raw) = b.raw_size {
+        size += &format!(
+            "; {raw} bytes decompressed (ratio {}×)",
+            tenths(raw, b.size.max(1))
+        );
+    }
+    let mut list = vec![field_id(
+        "Status",
+        "batch-status",
+        Cell::text(&b.status).class(format!("status-{}", b.status)),
+    )];
+    if let Some(reason) = b.reason.clone() {
+        list.push(field("Why dropped", Cell::Text(reason)));
+    }
+    list.extend([
+        field("L1 block", Cell::text(b.l1_block)),
+        field("L1 transaction", Cell::hex(b.l1_tx_hash.clone())),
+        field("Data hash", Cell::hex(b.data_hash.clone())),
+        field("Size", Cell::Text(size)),
+        field("L2 blocks", Cell::Text(blocks(&b))),
+    ]);
+    fields("fields", list)
 }
 
 /// `/batches/{index}`.
@@ -95,28 +115,19 @@ pub fn BatchPage() -> impl IntoView {
         <section>
             <Loaded resource=batch render={|d: BatchDetail| {
                 let b = d.batch;
-                let range = blocks(&b);
+                let index = b.index;
+                let verify = if b.first_block.is_some() {
+                    view! { <VerifyPanel task=Task::Batch { index }/> }.into_any()
+                } else {
+                    view! { <p class="hint">"Derivation dropped this batch: it made no blocks to verify."</p> }.into_any()
+                };
                 view! {
-                    <h1>{format!("Batch #{}", b.index)}</h1>
-                    <dl class="fields">
-                        <dt>"Status"</dt><dd id="batch-status" class=format!("status-{}", b.status)>{b.status.clone()}</dd>
-                        {b.reason.map(|r| view! { <dt>"Why dropped"</dt><dd>{r}</dd> })}
-                        <dt>"L1 block"</dt><dd>{b.l1_block}</dd>
-                        <dt>"L1 transaction"</dt><dd><Hex value=b.l1_tx_hash/></dd>
-                        <dt>"Data hash"</dt><dd><Hex value=b.data_hash/></dd>
-                        <dt>"Size"</dt><dd>{format!("{} bytes posted", b.size)}{b.raw_size.map(|raw| format!(
-                            "; {raw} bytes decompressed (ratio {:.1}×)", raw as f64 / b.size.max(1) as f64
-                        ))}</dd>
-                        <dt>"L2 blocks"</dt><dd>{range}</dd>
-                    </dl>
+                    <h1>{format!("Batch #{index}")}</h1>
+                    {batch_fields(b)}
                     <h2>"Verify"</h2>
-                    {if b.first_block.is_some() {
-                        view! { <VerifyPanel task=Task::Batch { index: b.index }/> }.into_any()
-                    } else {
-                        view! { <p class="hint">"Derivation dropped this batch: it made no blocks to verify."</p> }.into_any()
-                    }}
+                    {verify}
                     <h2>"Blocks"</h2>
-                    <BlockTable blocks=d.blocks/>
+                    {block_table(d.blocks)}
                 }
             }}/>
         </section>

@@ -1,13 +1,12 @@
 //! Blocks: the list and one block.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use super::{NextPage, live_get, live_page, param, query};
 use crate::{
     api::{Block, BlockDetail, Page},
-    components::{Empty, Hex, Loaded, Stage, gwei, relative},
-    routes::tx::{FinalityLadder, TxTable},
+    components::{Cell, Loaded, Row, field, fields, gwei, relative, table},
+    routes::tx::{FinalityLadder, tx_table},
 };
 
 /// `/blocks`: derived blocks, newest first.
@@ -18,7 +17,7 @@ pub fn BlocksPage() -> impl IntoView {
         <section>
             <h1>"Blocks"</h1>
             <Loaded resource=blocks render={|page: Page<Block>| view! {
-                <BlockTable blocks=page.items/>
+                {block_table(page.items)}
                 <NextPage base="/blocks" cursor=page.next_cursor/>
             }}/>
         </section>
@@ -26,31 +25,59 @@ pub fn BlocksPage() -> impl IntoView {
 }
 
 /// A table of blocks.
-#[component]
-pub fn BlockTable(
-    /// The blocks, newest first.
-    blocks: Vec<Block>,
-) -> impl IntoView {
-    if blocks.is_empty() {
-        return view! { <Empty what="blocks"/> }.into_any();
-    }
-    view! {
-        <table class="list blocks">
-            <thead><tr><th>"Block"</th><th>"Age"</th><th>"Txs"</th><th>"Gas used"</th><th>"Stage"</th></tr></thead>
-            <tbody>
-                {blocks.into_iter().map(|b| view! {
-                    <tr>
-                        <td><A href=format!("/blocks/{}", b.number)>{b.number}</A></td>
-                        <td>{relative(b.timestamp)}</td>
-                        <td>{b.tx_count}</td>
-                        <td>{b.gas_used}</td>
-                        <td><Stage stage=b.finality/></td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+pub fn block_table(blocks: Vec<Block>) -> AnyView {
+    let rows = blocks
+        .into_iter()
+        .map(|b| {
+            Row::from(vec![
+                Cell::link(format!("/blocks/{}", b.number), b.number),
+                Cell::Text(relative(b.timestamp)),
+                Cell::text(b.tx_count),
+                Cell::text(b.gas_used),
+                Cell::Stage(b.finality),
+            ])
+        })
+        .collect();
+    table(
+        "blocks",
+        "blocks",
+        &["Block", "Age", "Txs", "Gas used", "Stage"],
+        rows,
+    )
+}
+
+/// The fields of a block.
+fn block_fields(b: Block) -> AnyView {
+    fields(
+        "fields",
+        vec![
+            field("Hash", Cell::hex(b.hash)),
+            field(
+                "Parent",
+                Cell::Hex {
+                    value: b.parent_hash,
+                    href: Some(format!("/blocks/{}", b.number.saturating_sub(1))),
+                },
+            ),
+            field("Time", Cell::Text(relative(b.timestamp))),
+            field("Source", Cell::Text(b.source)),
+            field(
+                "Batch",
+                Cell::or_empty(
+                    b.batch_index
+                        .map(|i| Cell::link(format!("/batches/{i}"), format!("#{i}"))),
+                ),
+            ),
+            field("L1 block", Cell::text(b.l1_block)),
+            field(
+                "Gas",
+                Cell::Text(format!("{} / {}", b.gas_used, b.gas_limit)),
+            ),
+            field("Base fee", Cell::Text(gwei(u128::from(b.base_fee)))),
+            field("State root", Cell::hex(b.state_root)),
+            field("Output root", Cell::hex(b.output_root)),
+        ],
+    )
 }
 
 /// `/blocks/{id}`: one block, by number or hash.
@@ -69,32 +96,23 @@ pub fn BlockPage() -> impl IntoView {
         <section>
             <Loaded resource=block render={|d: BlockDetail| {
                 let b = d.block;
+                let (number, count) = (b.number, b.tx_count);
+                let skipped = (!d.skipped.is_empty()).then(|| view! {
+                    <h2>"Left out"</h2>
+                    <ul class="skipped">
+                        {d.skipped.into_iter().map(|s| view! {
+                            <li>{format!("#{}: {}", s.position, s.reason)}</li>
+                        }).collect::<Vec<_>>()}
+                    </ul>
+                });
                 view! {
-                    <h1>{format!("Block {}", b.number)}</h1>
-                    <dl class="fields">
-                        <dt>"Hash"</dt><dd><Hex value=b.hash/></dd>
-                        <dt>"Parent"</dt><dd><Hex value=b.parent_hash href=format!("/blocks/{}", b.number.saturating_sub(1))/></dd>
-                        <dt>"Time"</dt><dd>{relative(b.timestamp)}</dd>
-                        <dt>"Source"</dt><dd>{b.source}</dd>
-                        <dt>"Batch"</dt><dd>{b.batch_index.map(|i| view! { <A href=format!("/batches/{i}")>{format!("#{i}")}</A> })}</dd>
-                        <dt>"L1 block"</dt><dd>{b.l1_block}</dd>
-                        <dt>"Gas"</dt><dd>{format!("{} / {}", b.gas_used, b.gas_limit)}</dd>
-                        <dt>"Base fee"</dt><dd>{gwei(u128::from(b.base_fee))}</dd>
-                        <dt>"State root"</dt><dd><Hex value=b.state_root/></dd>
-                        <dt>"Output root"</dt><dd><Hex value=b.output_root/></dd>
-                    </dl>
+                    <h1>{format!("Block {number}")}</h1>
+                    {block_fields(b)}
                     <FinalityLadder detail=d.finality_detail/>
-                    <h2>{format!("Transactions ({})", b.tx_count)}</h2>
-                    <TxTable txs=d.transactions/>
-                    <NextPage base=format!("/blocks/{}", b.number) cursor=d.transactions_next_cursor label="More transactions →"/>
-                    {(!d.skipped.is_empty()).then(|| view! {
-                        <h2>"Left out"</h2>
-                        <ul class="skipped">
-                            {d.skipped.into_iter().map(|s| view! {
-                                <li>{format!("#{}: {}", s.position, s.reason)}</li>
-                            }).collect_view()}
-                        </ul>
-                    })}
+                    <h2>{format!("Transactions ({count})")}</h2>
+                    {tx_table(d.transactions)}
+                    <NextPage base=format!("/blocks/{number}") cursor=d.transactions_next_cursor label="More transactions →"/>
+                    {skipped}
                 }
             }}/>
         </section>

@@ -1,14 +1,13 @@
 //! Dispute games: the list, and one game drawn as the bisection it was.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use super::{NextPage, live_get, live_page, param};
 use std::collections::BTreeMap;
 
 use crate::{
     api::{Game, GameMove, Page},
-    components::{Empty, Hex, Loaded, eth, relative},
+    components::{Cell, Loaded, Row, eth, field, field_id, fields, relative, table},
     verify::{Job, use_verifier},
 };
 use verifier::protocol::{Task, Verdict};
@@ -21,7 +20,7 @@ pub fn GamesPage() -> impl IntoView {
         <section>
             <h1>"Dispute games"</h1>
             <Loaded resource=games render={|page: Page<Game>| view! {
-                <GameTable games=page.items/>
+                {game_table(page.items)}
                 <NextPage base="/games" cursor=page.next_cursor/>
             }}/>
         </section>
@@ -29,30 +28,62 @@ pub fn GamesPage() -> impl IntoView {
 }
 
 /// A table of games.
-#[component]
-pub fn GameTable(
-    /// The games, newest first.
-    games: Vec<Game>,
-) -> impl IntoView {
-    if games.is_empty() {
-        return view! { <Empty what="games"/> }.into_any();
+pub fn game_table(games: Vec<Game>) -> AnyView {
+    let rows = games
+        .into_iter()
+        .map(|g| {
+            Row::from(vec![
+                Cell::link(format!("/games/{}", g.id), format!("#{}", g.id)),
+                Cell::link(
+                    format!("/proposals/{}", g.proposal_index),
+                    format!("#{}", g.proposal_index),
+                ),
+                Cell::Text(format!("({}, {}]", g.agreed_block, g.disputed_block)),
+                Cell::Text(outcome(&g)),
+            ])
+        })
+        .collect();
+    table(
+        "games",
+        "games",
+        &["Game", "Proposal", "Range", "Outcome"],
+        rows,
+    )
+}
+
+/// The fields of a game.
+fn game_fields(g: &Game) -> AnyView {
+    let mut list = vec![
+        field(
+            "Proposal",
+            Cell::link(
+                format!("/proposals/{}", g.proposal_index),
+                format!("#{}", g.proposal_index),
+            ),
+        ),
+        field_id("Outcome", "game-outcome", Cell::Text(outcome(g))),
+    ];
+    if g.outcome == "open" {
+        list.push(field("Deadline", Cell::Text(relative(g.deadline))));
     }
-    view! {
-        <table class="list games">
-            <thead><tr><th>"Game"</th><th>"Proposal"</th><th>"Range"</th><th>"Outcome"</th></tr></thead>
-            <tbody>
-                {games.into_iter().map(|g| view! {
-                    <tr>
-                        <td><A href=format!("/games/{}", g.id)>{format!("#{}", g.id)}</A></td>
-                        <td><A href=format!("/proposals/{}", g.proposal_index)>{format!("#{}", g.proposal_index)}</A></td>
-                        <td>{format!("({}, {}]", g.agreed_block, g.disputed_block)}</td>
-                        <td>{outcome(&g)}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+    if let Some(last) = g.moves.last()
+        && let Some(winner) = &last.winner
+    {
+        let payout = last.payout.clone().unwrap_or_default();
+        list.push(field_id(
+            "Winner",
+            "game-winner",
+            Cell::Row(vec![
+                Cell::hex(winner.clone()),
+                Cell::Text(format!(" paid {}", eth(&payout))),
+            ]),
+        ));
     }
-    .into_any()
+    list.extend([
+        field("Challenger", Cell::account(g.challenger.clone())),
+        field("Proposer", Cell::account(g.proposer.clone())),
+    ]);
+    fields("fields", list)
 }
 
 fn outcome(g: &Game) -> String {
@@ -200,20 +231,12 @@ pub fn GamePage() -> impl IntoView {
                 let moves = g.moves.clone();
                 let start = g.moves.first().map_or(g.agreed_block, |m| m.agreed_block);
                 let end = g.moves.first().map_or(g.disputed_block, |m| m.disputed_block);
-                let span = (end - start).max(1) as f64;
+                let span = (end - start).max(1);
                 let open = g.outcome == "open";
                 let count = g.moves.len();
-                let winner = g.moves.last().and_then(|m| m.winner.clone().map(|w| (w, m.payout.clone().unwrap_or_default())));
                 view! {
                     <h1>{format!("Game #{}", g.id)}</h1>
-                    <dl class="fields">
-                        <dt>"Proposal"</dt><dd><A href=format!("/proposals/{}", g.proposal_index)>{format!("#{}", g.proposal_index)}</A></dd>
-                        <dt>"Outcome"</dt><dd id="game-outcome">{outcome(&g)}</dd>
-                        {(g.outcome == "open").then(|| view! { <dt>"Deadline"</dt><dd>{relative(g.deadline)}</dd> })}
-                        {winner.map(|(w, payout)| view! { <dt>"Winner"</dt><dd id="game-winner"><Hex value=w/>{format!(" paid {}", eth(&payout))}</dd> })}
-                        <dt>"Challenger"</dt><dd><Hex value=g.challenger.clone() href=format!("/accounts/{}", g.challenger)/></dd>
-                        <dt>"Proposer"</dt><dd><Hex value=g.proposer.clone() href=format!("/accounts/{}", g.proposer)/></dd>
-                    </dl>
+                    {game_fields(&g)}
                     <p class="trust" id="game-adjudication">
                         {if g.adjudication == "trusted_arbiter" {
                             "Trust assumption: when the dispute narrows to one block, the Rollup contract's arbiter address decides it (it re-executes that block off-chain). No proof is checked on L1 in this version."
@@ -230,17 +253,18 @@ pub fn GamePage() -> impl IntoView {
                         {g.moves.into_iter().enumerate().map(|(i, m)| {
                             // Only the latest step of an open game has a move still due.
                             let due = (open && i + 1 == count).then_some(m.deadline).flatten();
-                            let left = (m.agreed_block - start) as f64 / span * 100.0;
-                            let width = ((m.disputed_block - m.agreed_block) as f64 / span * 100.0).max(1.0);
+                            // In thousandths of the first range, in integers: no float formatting.
+                            let left = (m.agreed_block - start) * 1000 / span;
+                            let width = ((m.disputed_block - m.agreed_block) * 1000 / span).max(10);
                             view! {
                                 <li class=format!("move {}", m.kind)>
-                                    <svg class="range" viewBox="0 0 100 6" preserveAspectRatio="none" role="img"
+                                    <svg class="range" viewBox="0 0 1000 6" preserveAspectRatio="none" role="img"
                                         aria-label=format!("blocks ({}, {}]", m.agreed_block, m.disputed_block)>
-                                        <rect x="0" y="2" width="100" height="2" class="track"/>
+                                        <rect x="0" y="2" width="1000" height="2" class="track"/>
                                         <rect x=left y="0" width=width height="6" class="disputed"/>
                                     </svg>
                                     <span class="what">{step(&m)}</span>
-                                    {m.mover.clone().map(|who| view! { " by " <Hex value=who/> })}
+                                    {m.mover.clone().map(|who| view! { " by " {Cell::hex(who).render()} })}
                                     <span class="l1">{format!(" (L1 block {})", m.l1_block)}</span>
                                     {due.map(|d| view! { <span class="deadline">{format!("; next move due {}", relative(d))}</span> })}
                                     {
@@ -251,7 +275,7 @@ pub fn GamePage() -> impl IntoView {
                                     }
                                 </li>
                             }
-                        }).collect_view()}
+                        }).collect::<Vec<_>>()}
                     </ol>
                 }
             }}/>

@@ -13,12 +13,12 @@ pub mod tx;
 use std::{marker::PhantomData, sync::Arc};
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
 use serde_json::Value;
 
 use crate::{
     api::{self, FromJson, Page},
     live::use_live,
+    router::use_router,
 };
 
 /// An API response being loaded, to be read as a `T`. Every page's data goes through the same
@@ -95,16 +95,16 @@ pub(crate) fn live_page<T>(base: &'static str) -> Fetched<Page<T>> {
 
 /// The route parameter `name` of the current page, as a signal.
 pub(crate) fn param(name: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 'static {
-    let params = use_params_map();
-    move || params.read().get(name).unwrap_or_default()
+    let router = use_router();
+    move || router.param(name)
 }
 
 /// The query parameter `name` of the current page, as a signal.
 pub(crate) fn query(
     name: &'static str,
 ) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static {
-    let query = use_query_map();
-    move || query.read().get(name)
+    let router = use_router();
+    move || router.query(name)
 }
 
 /// A link to the next page of a list, when there is one.
@@ -122,7 +122,7 @@ pub(crate) fn NextPage(
     cursor.map(|c| {
         view! {
             <p class="pager">
-                <leptos_router::components::A href=format!("{base}?cursor={c}")>{label}</leptos_router::components::A>
+                <a href=format!("{base}?cursor={c}")>{label}</a>
             </p>
         }
     })

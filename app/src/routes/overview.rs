@@ -4,13 +4,11 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use leptos_router::components::A;
-
 use super::live_get;
 use crate::{
     api::{self, Batch, Block, Game, Page, Status},
-    components::{BarChart, Loaded, Stage},
-    routes::{batches::BatchTable, blocks::BlockTable, games::GameTable},
+    components::{BarChart, Loaded, Stage, chart::decimal},
+    routes::{batches::batch_table, blocks::block_table, games::game_table},
 };
 
 /// How often the page re-reads the status.
@@ -46,11 +44,11 @@ pub fn Overview() -> impl IntoView {
                 <Loaded resource=batches render={|page: Page<Batch>| view! { <BatchChart batches=page.items/> }}/>
             </div>
             <h2>"Latest blocks"</h2>
-            <Loaded resource=blocks render={|page: Page<Block>| view! { <BlockTable blocks=page.items.into_iter().take(8).collect()/> }}/>
+            <Loaded resource=blocks render={|page: Page<Block>| block_table(page.items.into_iter().take(8).collect())}/>
             <h2>"Latest batches"</h2>
-            <Loaded resource=batches render={|page: Page<Batch>| view! { <BatchTable batches=page.items.into_iter().take(5).collect()/> }}/>
+            <Loaded resource=batches render={|page: Page<Batch>| batch_table(page.items.into_iter().take(5).collect())}/>
             <h2>"Dispute games"</h2>
-            <Loaded resource=games render={|page: Page<Game>| view! { <GameTable games=page.items/> }}/>
+            <Loaded resource=games render={|page: Page<Game>| game_table(page.items)}/>
         </section>
     }
 }
@@ -77,7 +75,7 @@ pub fn HeadsPanel(
                     <dl>
                         {heads.into_iter().filter_map(|(stage, head)| head.map(|h| view! {
                             <dt><Stage stage=stage/></dt>
-                            <dd id=format!("head-{stage}")><A href=format!("/blocks/{h}")>{h}</A></dd>
+                            <dd id=format!("head-{stage}")><a href=format!("/blocks/{h}")>{h}</a></dd>
                         })).collect_view()}
                     </dl>
                     {s.index.error.map(|e| view! { <p class="error">{format!("Indexer: {e}")}</p> })}
@@ -126,16 +124,16 @@ pub fn BlockCharts(
 ) -> impl IntoView {
     let mut blocks = blocks;
     blocks.reverse();
-    let tps: Vec<f64> = blocks
+    // In tenths of a transaction per second.
+    let tps: Vec<u64> = blocks
         .windows(2)
-        .map(|w| {
-            w[1].tx_count as f64 / (w[1].timestamp.saturating_sub(w[0].timestamp)).max(1) as f64
-        })
+        .map(|w| w[1].tx_count * 10 / w[1].timestamp.saturating_sub(w[0].timestamp).max(1))
         .collect();
-    let gas: Vec<f64> = blocks.iter().map(|b| b.gas_used as f64 / 1e6).collect();
+    // In thousands of gas: Mgas with three decimals.
+    let gas: Vec<u64> = blocks.iter().map(|b| b.gas_used / 1000).collect();
     view! {
-        <BarChart title="Transactions per second" values=tps format=|v| format!("{v:.1}")/>
-        <BarChart title="Gas per block (Mgas)" values=gas format=|v| format!("{v:.3}")/>
+        <BarChart title="Transactions per second" values=tps format=|v| decimal(v, 1)/>
+        <BarChart title="Gas per block (Mgas)" values=gas format=|v| decimal(v, 3)/>
     }
 }
 
@@ -145,19 +143,17 @@ pub fn BatchChart(
     /// The latest batches, newest first.
     batches: Vec<Batch>,
 ) -> impl IntoView {
-    let sizes: Vec<f64> = batches
-        .iter()
-        .rev()
-        .map(|b| b.size as f64 / 1024.0)
-        .collect();
+    // In hundredths of a KiB.
+    let sizes: Vec<u64> = batches.iter().rev().map(|b| b.size * 100 / 1024).collect();
     // Dropped batches, and batches indexed before the decompressed size was kept, have no ratio.
-    let ratios: Vec<f64> = batches
+    // In tenths.
+    let ratios: Vec<u64> = batches
         .iter()
         .rev()
-        .filter_map(|b| Some(b.raw_size? as f64 / b.size.max(1) as f64))
+        .filter_map(|b| Some(b.raw_size? * 10 / b.size.max(1)))
         .collect();
     view! {
-        <BarChart title="Batch size (KiB, compressed)" values=sizes format=|v| format!("{v:.2}")/>
-        <BarChart title="Compression ratio (decompressed ÷ posted)" values=ratios format=|v| format!("{v:.1}×")/>
+        <BarChart title="Batch size (KiB, compressed)" values=sizes format=|v| decimal(v, 2)/>
+        <BarChart title="Compression ratio (decompressed ÷ posted)" values=ratios format=|v| format!("{}×", decimal(v, 1))/>
     }
 }

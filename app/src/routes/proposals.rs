@@ -1,12 +1,11 @@
 //! Output-root proposals: the list and one proposal.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use super::{NextPage, live_get, live_page, param};
 use crate::{
     api::{Page, Proposal},
-    components::{Empty, Hex, Loaded, eth, relative},
+    components::{Cell, Empty, Loaded, Row, eth, field, field_id, fields, relative, table},
     verify::VerifyPanel,
 };
 use verifier::protocol::Task;
@@ -19,7 +18,7 @@ pub fn ProposalsPage() -> impl IntoView {
         <section>
             <h1>"Proposals"</h1>
             <Loaded resource=proposals render={|page: Page<Proposal>| view! {
-                <ProposalTable proposals=page.items/>
+                {proposal_table(page.items)}
                 <NextPage base="/proposals" cursor=page.next_cursor/>
             }}/>
         </section>
@@ -36,33 +35,69 @@ fn verdict(p: &Proposal) -> &'static str {
 }
 
 /// A table of proposals.
-#[component]
-pub fn ProposalTable(
-    /// The proposals, newest first.
-    proposals: Vec<Proposal>,
-) -> impl IntoView {
-    if proposals.is_empty() {
-        return view! { <Empty what="proposals"/> }.into_any();
+pub fn proposal_table(proposals: Vec<Proposal>) -> AnyView {
+    let rows = proposals
+        .into_iter()
+        .map(|p| Row {
+            class: if p.matches == Some(false) {
+                "mismatch"
+            } else {
+                ""
+            },
+            cells: vec![
+                Cell::link(format!("/proposals/{}", p.index), format!("#{}", p.index)),
+                Cell::link(format!("/blocks/{}", p.l2_block), p.l2_block),
+                Cell::text(&p.status),
+                Cell::text(verdict(&p)),
+            ],
+        })
+        .collect();
+    table(
+        "proposals",
+        "proposals",
+        &["Proposal", "L2 block", "Status", "Root"],
+        rows,
+    )
+}
+
+/// The fields of a proposal.
+fn proposal_fields(p: &Proposal) -> AnyView {
+    let mut check = Cell::text(verdict(p));
+    if p.matches == Some(false) {
+        check = check.class("mismatch");
     }
-    view! {
-        <table class="list proposals">
-            <thead><tr><th>"Proposal"</th><th>"L2 block"</th><th>"Status"</th><th>"Root"</th></tr></thead>
-            <tbody>
-                {proposals.into_iter().map(|p| {
-                    let class = if p.matches == Some(false) { "mismatch" } else { "" };
-                    view! {
-                        <tr class=class>
-                            <td><A href=format!("/proposals/{}", p.index)>{format!("#{}", p.index)}</A></td>
-                            <td><A href=format!("/blocks/{}", p.l2_block)>{p.l2_block}</A></td>
-                            <td>{p.status.clone()}</td>
-                            <td>{verdict(&p)}</td>
-                        </tr>
+    fields(
+        "fields",
+        vec![
+            field_id("Status", "proposal-status", Cell::text(&p.status)),
+            field(
+                "L2 block",
+                Cell::link(format!("/blocks/{}", p.l2_block), p.l2_block),
+            ),
+            field("Claimed root", Cell::hex(p.output_root.clone())),
+            field(
+                "Derived root",
+                Cell::or_empty(p.derived_output_root.clone().map(Cell::hex)),
+            ),
+            field_id("Index's check", "proposal-check", check),
+            field("Proposer", Cell::hex(p.proposer.clone())),
+            field(
+                "Builds on",
+                match p.parent {
+                    Some(parent) => {
+                        Cell::link(format!("/proposals/{parent}"), format!("#{parent}"))
                     }
-                }).collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+                    None => Cell::text("genesis"),
+                },
+            ),
+            field(
+                "Challenge window",
+                Cell::Text(format!("ends {}", relative(p.deadline))),
+            ),
+            field("Bond", Cell::Text(eth(&p.bond))),
+            field("L1 block", Cell::text(p.l1_block)),
+        ],
+    )
 }
 
 /// `/proposals/{index}`.
@@ -76,38 +111,24 @@ pub fn ProposalPage() -> impl IntoView {
     view! {
         <section>
             <Loaded resource=proposal render={|p: Proposal| {
-                let said = verdict(&p);
+                let games = if p.games.is_empty() {
+                    view! { <Empty what="games on it"/> }.into_any()
+                } else {
+                    view! {
+                        <ul class="games">
+                            {p.games.iter().map(|g| view! {
+                                <li><a href=format!("/games/{g}")>{format!("Game #{g}")}</a></li>
+                            }).collect::<Vec<_>>()}
+                        </ul>
+                    }.into_any()
+                };
                 view! {
                     <h1>{format!("Proposal #{}", p.index)}</h1>
-                    <dl class="fields">
-                        <dt>"Status"</dt><dd id="proposal-status">{p.status.clone()}</dd>
-                        <dt>"L2 block"</dt><dd><A href=format!("/blocks/{}", p.l2_block)>{p.l2_block}</A></dd>
-                        <dt>"Claimed root"</dt><dd><Hex value=p.output_root.clone()/></dd>
-                        <dt>"Derived root"</dt><dd>{p.derived_output_root.clone().map(|r| view! { <Hex value=r/> })}</dd>
-                        <dt>"Index's check"</dt><dd id="proposal-check" class=if p.matches == Some(false) { "mismatch" } else { "" }>{said}</dd>
-                        <dt>"Proposer"</dt><dd><Hex value=p.proposer.clone()/></dd>
-                        <dt>"Builds on"</dt><dd>{match p.parent {
-                            Some(parent) => view! { <A href=format!("/proposals/{parent}")>{format!("#{parent}")}</A> }.into_any(),
-                            None => view! { "genesis" }.into_any(),
-                        }}</dd>
-                        <dt>"Challenge window"</dt><dd>{format!("ends {}", relative(p.deadline))}</dd>
-                        <dt>"Bond"</dt><dd>{eth(&p.bond)}</dd>
-                        <dt>"L1 block"</dt><dd>{p.l1_block}</dd>
-                    </dl>
+                    {proposal_fields(&p)}
                     <h2>"Verify"</h2>
                     <VerifyPanel task=Task::Blocks { numbers: vec![p.l2_block] } proposal=p.index/>
                     <h2>"Games"</h2>
-                    {if p.games.is_empty() {
-                        view! { <Empty what="games on it"/> }.into_any()
-                    } else {
-                        view! {
-                            <ul class="games">
-                                {p.games.into_iter().map(|g| view! {
-                                    <li><A href=format!("/games/{g}")>{format!("Game #{g}")}</A></li>
-                                }).collect_view()}
-                            </ul>
-                        }.into_any()
-                    }}
+                    {games}
                 }
             }}/>
         </section>

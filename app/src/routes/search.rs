@@ -1,21 +1,22 @@
 //! Search: a box in the top bar, and a page for what it finds.
 
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_navigate};
 
 use super::{fetch, query};
+use crate::router::use_router;
 use crate::{api::SearchResponse, components::Loaded};
 
 /// The search box: sends the query to `/search`, which goes straight to a single result.
 #[component]
 pub fn SearchBox() -> impl IntoView {
     let text = RwSignal::new(String::new());
-    let navigate = use_navigate();
+    let router = use_router();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let q = text.get_untracked().trim().to_owned();
         if !q.is_empty() {
-            navigate(&format!("/search?q={q}"), Default::default());
+            let q: String = js_sys::encode_uri_component(&q).into();
+            router.navigate(&format!("/search?q={q}"));
         }
     };
     view! {
@@ -31,7 +32,7 @@ pub fn SearchBox() -> impl IntoView {
 #[component]
 pub fn SearchPage() -> impl IntoView {
     let q = query("q");
-    let navigate = use_navigate();
+    let router = use_router();
     let results = fetch::<SearchResponse>(
         move || format!("/search?q={}", q().unwrap_or_default()),
         false,
@@ -40,7 +41,7 @@ pub fn SearchPage() -> impl IntoView {
         if let Some(Ok(found)) = results.get()
             && let [only] = found.results.as_slice()
         {
-            navigate(&format!("/{}", only.path), Default::default());
+            router.navigate(&format!("/{}", only.path));
         }
     });
     view! {
@@ -53,7 +54,7 @@ pub fn SearchPage() -> impl IntoView {
                     view! {
                         <ul class="results">
                             {found.results.into_iter().map(|hit| view! {
-                                <li><A href=format!("/{}", hit.path)>{format!("{}: {}", hit.kind, hit.path)}</A></li>
+                                <li><a href=format!("/{}", hit.path)>{format!("{}: {}", hit.kind, hit.path)}</a></li>
                             }).collect_view()}
                         </ul>
                     }.into_any()

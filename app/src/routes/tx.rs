@@ -1,12 +1,13 @@
 //! A transaction, and the widgets for transactions and finality that other pages share.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use super::{live_get, param};
 use crate::{
     api::{FinalityDetail, Tx, TxDetail},
-    components::{Empty, Hex, Loaded, Stage, eth, gwei, relative},
+    components::{
+        Cell, Empty, Loaded, Row, Stage, eth, field, field_id, fields, gwei, relative, table,
+    },
 };
 
 /// The five stages, lowest first.
@@ -23,81 +24,105 @@ pub fn TxPage() -> impl IntoView {
     view! {
         <section>
             <Loaded resource=tx render={|d: TxDetail| {
-                let t = d.tx;
-                let price = t.effective_gas_price.parse::<u128>().unwrap_or_default();
+                let logs = if d.logs.is_empty() {
+                    view! { <Empty what="logs"/> }.into_any()
+                } else {
+                    view! {
+                        <ol class="logs">
+                            {d.logs.into_iter().map(|l| view! {
+                                <li>
+                                    {Cell::account(l.address).render()}
+                                    <ul>{l.topics.into_iter().map(|t| view! { <li>{Cell::hex(t).render()}</li> }).collect::<Vec<_>>()}</ul>
+                                    <code class="data">{l.data}</code>
+                                </li>
+                            }).collect::<Vec<_>>()}
+                        </ol>
+                    }.into_any()
+                };
                 view! {
                     <h1>"Transaction"</h1>
-                    <dl class="fields">
-                        <dt>"Hash"</dt><dd id="tx-hash"><Hex value=t.hash.clone()/></dd>
-                        <dt>"Status"</dt><dd id="tx-status" class=if t.success { "ok" } else { "failed" }>
-                            {if t.success { "success" } else { "reverted" }}
-                        </dd>
-                        <dt>"Block"</dt><dd><A href=format!("/blocks/{}", t.block_number)>{t.block_number}</A>{format!(" (position {}, {})", t.index, relative(d.timestamp))}</dd>
-                        <dt>"From"</dt><dd><Hex value=t.from.clone() href=format!("/accounts/{}", t.from)/></dd>
-                        <dt>"To"</dt><dd>{match (t.to, t.contract_address) {
-                            (Some(to), _) => view! { <Hex value=to.clone() href=format!("/accounts/{to}")/> }.into_any(),
-                            (None, Some(created)) => view! { "created " <Hex value=created.clone() href=format!("/accounts/{created}")/> }.into_any(),
-                            (None, None) => view! { "—" }.into_any(),
-                        }}</dd>
-                        <dt>"Value"</dt><dd>{eth(&t.value)}</dd>
-                        <dt>"Nonce"</dt><dd>{t.nonce}</dd>
-                        <dt>"Gas used"</dt><dd>{format!("{} at {}", t.gas_used, gwei(price))}</dd>
-                        <dt>"Type"</dt><dd>{match t.deposit_nonce {
-                            Some(n) => format!("deposit from L1 (nonce {n})"),
-                            None => format!("{}", t.tx_type),
-                        }}</dd>
-                        <dt>"Batch"</dt><dd>{d.batch_index.map(|i| view! { <A href=format!("/batches/{i}")>{format!("#{i}")}</A> })}</dd>
-                    </dl>
+                    {tx_fields(d.tx, d.timestamp, d.batch_index)}
                     <FinalityLadder detail=d.finality_detail/>
                     <h2>"Logs"</h2>
-                    {if d.logs.is_empty() {
-                        view! { <Empty what="logs"/> }.into_any()
-                    } else {
-                        view! {
-                            <ol class="logs">
-                                {d.logs.into_iter().map(|l| view! {
-                                    <li>
-                                        <Hex value=l.address.clone() href=format!("/accounts/{}", l.address)/>
-                                        <ul>{l.topics.into_iter().map(|t| view! { <li><Hex value=t/></li> }).collect_view()}</ul>
-                                        <code class="data">{l.data}</code>
-                                    </li>
-                                }).collect_view()}
-                            </ol>
-                        }.into_any()
-                    }}
+                    {logs}
                 }
             }}/>
         </section>
     }
 }
 
+/// The fields of a transaction.
+fn tx_fields(t: Tx, timestamp: u64, batch: Option<u64>) -> AnyView {
+    let price = t.effective_gas_price.parse::<u128>().unwrap_or_default();
+    let to = match (t.to, t.contract_address) {
+        (Some(to), _) => Cell::account(to),
+        (None, Some(created)) => Cell::Row(vec![Cell::text("created "), Cell::account(created)]),
+        (None, None) => Cell::text("—"),
+    };
+    let status = if t.success {
+        Cell::text("success").class("ok")
+    } else {
+        Cell::text("reverted").class("failed")
+    };
+    fields(
+        "fields",
+        vec![
+            field_id("Hash", "tx-hash", Cell::hex(t.hash)),
+            field_id("Status", "tx-status", status),
+            field(
+                "Block",
+                Cell::Row(vec![
+                    Cell::link(format!("/blocks/{}", t.block_number), t.block_number),
+                    Cell::Text(format!(" (position {}, {})", t.index, relative(timestamp))),
+                ]),
+            ),
+            field("From", Cell::account(t.from)),
+            field("To", to),
+            field("Value", Cell::Text(eth(&t.value))),
+            field("Nonce", Cell::text(t.nonce)),
+            field(
+                "Gas used",
+                Cell::Text(format!("{} at {}", t.gas_used, gwei(price))),
+            ),
+            field(
+                "Type",
+                Cell::Text(match t.deposit_nonce {
+                    Some(n) => format!("deposit from L1 (nonce {n})"),
+                    None => t.tx_type.to_string(),
+                }),
+            ),
+            field(
+                "Batch",
+                Cell::or_empty(batch.map(|i| Cell::link(format!("/batches/{i}"), format!("#{i}")))),
+            ),
+        ],
+    )
+}
+
 /// A table of transactions.
-#[component]
-pub fn TxTable(
-    /// The transactions.
-    txs: Vec<Tx>,
-) -> impl IntoView {
-    if txs.is_empty() {
-        return view! { <Empty what="transactions"/> }.into_any();
-    }
-    view! {
-        <table class="list txs">
-            <thead><tr><th>"Hash"</th><th>"Block"</th><th>"From"</th><th>"To"</th><th>"Value"</th><th>"Status"</th></tr></thead>
-            <tbody>
-                {txs.into_iter().map(|t| view! {
-                    <tr>
-                        <td><Hex value=t.hash.clone() href=format!("/txs/{}", t.hash)/></td>
-                        <td><A href=format!("/blocks/{}", t.block_number)>{t.block_number}</A></td>
-                        <td><Hex value=t.from.clone() href=format!("/accounts/{}", t.from)/></td>
-                        <td>{t.to.or(t.contract_address).map(|a| view! { <Hex value=a.clone() href=format!("/accounts/{a}")/> })}</td>
-                        <td>{eth(&t.value)}</td>
-                        <td>{if t.success { "ok" } else { "reverted" }}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+pub fn tx_table(txs: Vec<Tx>) -> AnyView {
+    let rows = txs
+        .into_iter()
+        .map(|t| {
+            Row::from(vec![
+                Cell::Hex {
+                    href: Some(format!("/txs/{}", t.hash)),
+                    value: t.hash,
+                },
+                Cell::link(format!("/blocks/{}", t.block_number), t.block_number),
+                Cell::account(t.from),
+                Cell::or_empty(t.to.or(t.contract_address).map(Cell::account)),
+                Cell::Text(eth(&t.value)),
+                Cell::text(if t.success { "ok" } else { "reverted" }),
+            ])
+        })
+        .collect();
+    table(
+        "txs",
+        "transactions",
+        &["Hash", "Block", "From", "To", "Value", "Status"],
+        rows,
+    )
 }
 
 /// The finality ladder of a block: each stage, reached or not, with when, and what comes next.
@@ -119,11 +144,11 @@ pub fn FinalityLadder(
                         <span class="name">{*stage}</span>
                         {hit.map(|r| view! {
                             <span class="when">{r.at.map(relative).unwrap_or_else(|| "time unknown".into())}</span>
-                            {r.proposal.map(|p| view! { " " <A href=format!("/proposals/{p}")>{format!("proposal #{p}")}</A> })}
+                            {r.proposal.map(|p| view! { " " <a href=format!("/proposals/{p}")>{format!("proposal #{p}")}</a> })}
                         })}
                     </li>
                 }
-            }).collect_view()}
+            }).collect::<Vec<_>>()}
         </ol>
         {detail.next.map(|n| view! {
             <p class="next">{format!("Next: {}", n.stage)}{n.expected_at.map(|t| format!(", expected {}", relative(t)))}</p>
@@ -131,8 +156,8 @@ pub fn FinalityLadder(
         {(!detail.invalidated.is_empty()).then(|| view! {
             <p class="invalidated">"Proposals over this block that were invalidated: "
                 {detail.invalidated.into_iter().map(|i| view! {
-                    <A href=format!("/proposals/{}", i.proposal)>{format!("#{}{} ", i.proposal, if i.lost { " (lost)" } else { "" })}</A>
-                }).collect_view()}
+                    <a href=format!("/proposals/{}", i.proposal)>{format!("#{}{} ", i.proposal, if i.lost { " (lost)" } else { "" })}</a>
+                }).collect::<Vec<_>>()}
             </p>
         })}
     }
