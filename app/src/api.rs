@@ -137,21 +137,23 @@ impl<'a> Fields<'a> {
             .field(key)
             .as_array()
             .ok_or_else(|| Self::wrong(key, "a list"))?;
-        items
-            .iter()
-            .map(T::from_json)
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("`{key}`: {e}"))
+        read_all(items).map_err(|e| format!("`{key}`: {e}"))
     }
+}
+
+/// Reads every item, in a loop rather than by collecting into a `Result`: that adapter is compiled
+/// once per type and weighs on the UI shell.
+fn read_all<T: FromJson>(items: &[Value]) -> Result<Vec<T>, String> {
+    let mut all = Vec::with_capacity(items.len());
+    for item in items {
+        all.push(T::from_json(item)?);
+    }
+    Ok(all)
 }
 
 impl<T: FromJson> FromJson for Vec<T> {
     fn from_json(json: &Value) -> Result<Self, String> {
-        json.as_array()
-            .ok_or_else(|| "not a list".to_owned())?
-            .iter()
-            .map(T::from_json)
-            .collect()
+        read_all(json.as_array().ok_or_else(|| "not a list".to_owned())?)
     }
 }
 

@@ -98,11 +98,7 @@ impl Verifier {
         }
         leptos::task::spawn_local(async move {
             if let Ok(keys) = storage_keys().await {
-                let batches: BTreeSet<u64> = load::<Vec<u64>>(&keys.1)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .collect();
-                verifier.verified.set(batches.len());
+                verifier.verified.set(load_batches(&keys.1).len());
                 verifier.keys.set_value(Some(keys));
             }
         });
@@ -223,20 +219,14 @@ impl Verifier {
             return;
         };
         if !outcome.roots.is_empty() {
-            let mut roots: BTreeMap<u64, KnownRoot> = load::<Vec<KnownRoot>>(&roots_key)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| (r.number, r))
-                .collect();
-            roots.extend(outcome.roots.iter().map(|r| (r.number, *r)));
+            let mut roots = BTreeMap::new();
+            let stored = load::<Vec<KnownRoot>>(&roots_key).unwrap_or_default();
+            roots.extend(stored.iter().chain(&outcome.roots).map(|r| (r.number, *r)));
             let keep: Vec<KnownRoot> = roots.into_values().rev().take(MAX_ROOTS).collect();
             store(&roots_key, &keep);
         }
         if !outcome.batches.is_empty() {
-            let mut batches: BTreeSet<u64> = load::<Vec<u64>>(&batches_key)
-                .unwrap_or_default()
-                .into_iter()
-                .collect();
+            let mut batches = load_batches(&batches_key);
             batches.extend(outcome.batches.iter().map(|b| b.index));
             while batches.len() > MAX_BATCHES {
                 batches.pop_first();
@@ -272,6 +262,14 @@ async fn storage_keys() -> Result<(String, String), String> {
         format!("rollup-explorer.roots:{chain}"),
         format!("rollup-explorer.batches:{chain}"),
     ))
+}
+
+/// The batches verified in this browser, stored under `key`. Sets and maps here are built by
+/// insertion: collecting into them sorts first, and the sort's code would weigh on the UI shell.
+fn load_batches(key: &str) -> BTreeSet<u64> {
+    let mut batches = BTreeSet::new();
+    batches.extend(load::<Vec<u64>>(key).unwrap_or_default());
+    batches
 }
 
 fn load<T: FromJson>(key: &str) -> Option<T> {

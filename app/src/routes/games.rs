@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::{NextPage, live_get, live_page, param};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
     api::{Game, GameMove, Page},
@@ -137,17 +137,13 @@ fn step(m: &GameMove) -> String {
 
 /// The L2 blocks whose roots decide whether the moves were right.
 fn claimed_blocks(moves: &[GameMove]) -> Vec<u64> {
-    let mut blocks: Vec<u64> = moves
-        .iter()
-        .filter_map(|m| match m.kind.as_str() {
-            "started" | "adjudicated" => Some(m.disputed_block),
-            "defended" => m.mid_block,
-            _ => None,
-        })
-        .collect();
-    blocks.sort_unstable();
-    blocks.dedup();
-    blocks
+    let mut blocks = BTreeSet::new();
+    blocks.extend(moves.iter().filter_map(|m| match m.kind.as_str() {
+        "started" | "adjudicated" => Some(m.disputed_block),
+        "defended" => m.mid_block,
+        _ => None,
+    }));
+    blocks.into_iter().collect()
 }
 
 /// The light node's verdict on move `i`, from the output roots it computed (`None`: nothing to
@@ -217,7 +213,11 @@ pub fn GamePage() -> impl IntoView {
                     checks.set(Some(verifier.start(key(), task)));
                 };
                 let roots = move || match checks.get().map(|j| j.get()) {
-                    Some(Job::Finished(o)) => o.outputs.iter().map(|(n, r)| (*n, r.to_string())).collect(),
+                    Some(Job::Finished(o)) => {
+                        let mut roots = BTreeMap::new();
+                        roots.extend(o.outputs.iter().map(|(n, r)| (*n, r.to_string())));
+                        roots
+                    }
                     _ => BTreeMap::new(),
                 };
                 let status = move || match checks.get().map(|j| j.get()) {
