@@ -63,6 +63,9 @@ pub enum AnvilError {
         /// How long it was polled.
         timeout: Duration,
     },
+    /// No free loopback port could be found.
+    #[error("cannot find a free loopback port for anvil: {0}")]
+    NoFreePort(#[source] io::Error),
     /// The log file could not be created.
     #[error("cannot create anvil log {}: {source}", path.display())]
     Log {
@@ -142,6 +145,24 @@ impl Anvil {
         };
         anvil.wait_ready(Duration::from_secs(30)).await?;
         Ok(anvil)
+    }
+
+    /// Starts anvil as [`Anvil::start`] does, on a free loopback port instead of `config.addr`.
+    /// A port free a moment ago can be taken before anvil binds it (every outgoing connection on
+    /// the machine takes a port from the same range), so a start that finds its port taken, or an
+    /// anvil that exits at once, is tried again on another port, five times in all.
+    pub async fn start_on_free_port(config: &AnvilConfig) -> Result<Self, AnvilError> {
+        let mut config = config.clone();
+        let mut tries = 1;
+        loop {
+            config.addr = free_loopback_addr().map_err(AnvilError::NoFreePort)?;
+            match Self::start(&config).await {
+                Err(AnvilError::PortBusy { .. } | AnvilError::Exited { .. }) if tries < 5 => {
+                    tries += 1;
+                }
+                started => return started,
+            }
+        }
     }
 
     async fn wait_ready(&mut self, timeout: Duration) -> Result<(), AnvilError> {

@@ -70,7 +70,9 @@ impl Devnet {
             log_path: None,
             state: None,
         };
-        let anvil = Anvil::start(&config).await.expect("anvil starts");
+        let anvil = Anvil::start_on_free_port(&config)
+            .await
+            .expect("anvil starts");
         let l1 = L1Client::new(anvil.url()).expect("anvil URL");
 
         let listener = server::bind("127.0.0.1:0".parse().expect("address"))

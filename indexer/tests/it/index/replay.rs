@@ -64,7 +64,7 @@ async fn a_live_derivation_and_a_replay_of_the_recorded_l1_hash_the_same() {
     let bytes = std::fs::metadata(&recorded).expect("recorded").len();
 
     // Replay: another anvil serves the recording and mines nothing; a fresh index derives it.
-    let replay = Anvil::start(&AnvilConfig {
+    let replay = Anvil::start_on_free_port(&AnvilConfig {
         bin: anvil_bin(),
         addr: free_loopback_addr().expect("port"),
         block_time: None,

@@ -89,7 +89,9 @@ impl Devnet {
             log_path: None,
             state: None,
         };
-        let anvil = Anvil::start(&config).await.expect("anvil starts");
+        let anvil = Anvil::start_on_free_port(&config)
+            .await
+            .expect("anvil starts");
         let url: alloy::transports::http::reqwest::Url = anvil.url().parse().expect("anvil URL");
 
         let actors: Vec<(Address, DynProvider)> = DEV_KEYS

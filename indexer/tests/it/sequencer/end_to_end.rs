@@ -35,7 +35,7 @@ pub(crate) struct Harness {
 pub(crate) const PROPOSAL_INTERVAL: u64 = 4;
 
 pub(crate) async fn start_anvil() -> Anvil {
-    Anvil::start(&anvil_config(None))
+    Anvil::start_on_free_port(&anvil_config(None))
         .await
         .expect("anvil starts")
 }
@@ -60,9 +60,10 @@ impl Harness {
     pub(crate) async fn start_with(adjust: impl FnOnce(&mut DevnetConfig)) -> Self {
         indexer::telemetry::init();
         let dir = tempfile::tempdir().expect("temp dir");
-        let anvil = Anvil::start(&anvil_config(Some(dir.path().join("l1-state.json"))))
-            .await
-            .expect("anvil starts");
+        let anvil =
+            Anvil::start_on_free_port(&anvil_config(Some(dir.path().join("l1-state.json"))))
+                .await
+                .expect("anvil starts");
         let mut config = DevnetConfig::new(anvil.url(), dir.path());
         config.rpc.addr = free_loopback_addr().expect("port");
         config.proposer.interval = PROPOSAL_INTERVAL;

@@ -35,7 +35,7 @@ async fn wait_pending(l1: &DynProvider, who: Address, want: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_transactions_are_resent_and_lingering_ones_replaced_under_one_nonce() {
-    let anvil = Anvil::start(&AnvilConfig {
+    let anvil = Anvil::start_on_free_port(&AnvilConfig {
         bin: anvil_bin(),
         addr: free_loopback_addr().expect("port"),
         block_time: None,
