@@ -27,6 +27,30 @@ use crate::{
     },
 };
 
+/// Says at the top of the page, once, that the app stopped (it panicked with `message`): the page
+/// no longer follows links or the chain until it is reloaded.
+pub fn show_crash(message: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(body) = document.body() else {
+        return;
+    };
+    if document.get_element_by_id("crash").is_some() {
+        return;
+    }
+    let Ok(note) = document.create_element("p") else {
+        return;
+    };
+    note.set_id("crash");
+    note.set_class_name("error crash");
+    let _ = note.set_attribute("role", "alert");
+    note.set_text_content(Some(&format!(
+        "This page stopped working; reload it to go on. ({message})"
+    )));
+    let _ = body.insert_adjacent_element("afterbegin", &note);
+}
+
 /// The whole app: the top bar and the page the URL names.
 #[component]
 pub fn App() -> impl IntoView {

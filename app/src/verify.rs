@@ -46,10 +46,13 @@ pub enum Job {
 #[derive(Debug, Clone, Copy)]
 pub struct Verifier {
     worker: StoredValue<Option<web_sys::Worker>, LocalStorage>,
-    jobs: StoredValue<HashMap<u32, RwSignal<Job>>, LocalStorage>,
+    /// Jobs waiting for the worker's answer, by request id. A job's signal is reference-counted,
+    /// not owned by the view that started it: a page that re-renders (on every live update) or is
+    /// left disposes its views, and a job must outlive them.
+    jobs: StoredValue<HashMap<u32, ArcRwSignal<Job>>, LocalStorage>,
     /// The latest job for each key (a task, or a page's own key), so that a page shows it again
     /// after it re-renders or is visited again.
-    latest: StoredValue<HashMap<String, RwSignal<Job>>, LocalStorage>,
+    latest: StoredValue<HashMap<String, ArcRwSignal<Job>>, LocalStorage>,
     next_id: StoredValue<u32>,
     /// The `localStorage` keys of this chain's verified roots and batches, once known.
     keys: StoredValue<Option<(String, String)>>,
@@ -106,25 +109,27 @@ impl Verifier {
     }
 
     /// The latest job started under `key`.
-    pub fn latest(&self, key: &str) -> Option<RwSignal<Job>> {
-        self.latest.with_value(|l| l.get(key).copied())
+    pub fn latest(&self, key: &str) -> Option<ArcRwSignal<Job>> {
+        self.latest.with_value(|l| l.get(key).cloned())
     }
 
     /// Sends `task` to the worker, as the latest job under `key`; the returned signal follows its
     /// progress and verdict.
-    pub fn start(&self, key: String, task: Task) -> RwSignal<Job> {
-        let job = RwSignal::new(Job::Running {
+    pub fn start(&self, key: String, task: Task) -> ArcRwSignal<Job> {
+        let job = ArcRwSignal::new(Job::Running {
             step: "starting".into(),
             done: 0,
             total: 0,
         });
         self.latest.update_value(|l| {
-            l.insert(key, job);
+            l.insert(key, job.clone());
         });
         let id = self.next_id.get_value();
         self.next_id.set_value(id.wrapping_add(1));
         let this = *self;
+        let sent_job = job.clone();
         leptos::task::spawn_local(async move {
+            let job = sent_job;
             let request = match this.request(id, task).await {
                 Ok(request) => request,
                 Err(reason) => {
@@ -196,7 +201,7 @@ impl Verifier {
                 done,
                 total,
             } => {
-                if let Some(job) = self.jobs.with_value(|jobs| jobs.get(&id).copied()) {
+                if let Some(job) = self.jobs.with_value(|jobs| jobs.get(&id).cloned()) {
                     job.set(Job::Running { step, done, total });
                 }
             }
@@ -237,7 +242,7 @@ impl Verifier {
     }
 
     fn fail_all(&self, reason: &str) {
-        let jobs: Vec<RwSignal<Job>> = self
+        let jobs: Vec<ArcRwSignal<Job>> = self
             .jobs
             .try_update_value(|jobs| jobs.drain().map(|(_, j)| j).collect())
             .unwrap_or_default();
@@ -470,7 +475,7 @@ pub fn AutoVerify() -> impl IntoView {
     let verifier = use_verifier();
     let live = use_live();
     let last = StoredValue::new(None::<u64>);
-    let job: RwSignal<Option<RwSignal<Job>>> = RwSignal::new(None);
+    let job: RwSignal<Option<ArcRwSignal<Job>>> = RwSignal::new(None);
     Effect::new(move |_| {
         live.tick.track();
         if !verifier.auto.get() {

@@ -202,7 +202,7 @@ pub fn GamePage() -> impl IntoView {
     });
     let verifier = use_verifier();
     let key = move || format!("game:{}", id());
-    let checks = RwSignal::new(None::<RwSignal<Job>>);
+    let checks = RwSignal::new(None::<ArcRwSignal<Job>>);
     Effect::new(move |_| checks.set(verifier.latest(&key())));
     view! {
         <section>

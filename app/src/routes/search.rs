@@ -33,8 +33,13 @@ pub fn SearchBox() -> impl IntoView {
 pub fn SearchPage() -> impl IntoView {
     let q = query("q");
     let router = use_router();
+    // The router gives the query decoded: it is encoded again, so that `&`, `#` or `+` in it
+    // reach the API as part of the query.
     let results = fetch::<SearchResponse>(
-        move || format!("/search?q={}", q().unwrap_or_default()),
+        move || {
+            let q: String = js_sys::encode_uri_component(&q().unwrap_or_default()).into();
+            format!("/search?q={q}")
+        },
         false,
     );
     Effect::new(move |_| {

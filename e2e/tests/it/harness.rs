@@ -228,6 +228,13 @@ impl Browser {
         el.text().await.ok()
     }
 
+    /// Fails the test with the app's own words when it stopped (a panic, shown as `#crash`).
+    pub(crate) async fn assert_running(&self) {
+        if let Some(crash) = self.text_by_id("crash").await {
+            panic!("the app crashed: {crash}");
+        }
+    }
+
     pub(crate) async fn close(self) {
         let _ = self.client.close().await;
     }

@@ -1,5 +1,5 @@
 //! The explorer's pages against the devnet with the demonstration on: the overview's charts and links, a
-//! batch, a game the faulty proposer lost, its proposal, search by transaction hash, a block and an
+//! batch, a game the faulty proposer lost, its proposal, search by transaction hash and by "#1", a block and an
 //! account, with the in-browser light node verifying the game's moves, the faulty proposal
 //! ("mismatch"), a batch ("verified") and the account's proof. Each page is saved as a screenshot
 //! under `target/e2e/`.
@@ -24,6 +24,7 @@ async fn api(browser: &Browser, devnet: &Devnet, path: &str) -> Option<serde_jso
 /// Waits until the element `css` is on the page, and returns its text.
 async fn text_of(browser: &Browser, css: &str, timeout: Duration) -> String {
     eventually(css, timeout, || async {
+        browser.assert_running().await;
         let el = browser.client.find(Locator::Css(css)).await.ok()?;
         el.text().await.ok().filter(|t| !t.is_empty())
     })
@@ -33,6 +34,7 @@ async fn text_of(browser: &Browser, css: &str, timeout: Duration) -> String {
 /// Clicks the first element matching `css`, once it is there.
 async fn click(browser: &Browser, css: &str) {
     let el = eventually(css, Duration::from_secs(60), || async {
+        browser.assert_running().await;
         browser.client.find(Locator::Css(css)).await.ok()
     })
     .await;
@@ -283,6 +285,31 @@ async fn every_page_from_the_overview_to_a_lost_game() {
         .unwrap_or(0);
     assert!(count >= 1, "batches verified in this browser: {count}");
     browser.screenshot("page-account").await;
+
+    // A query with a character that has a meaning in URLs (`#`) reaches the API whole: "#1" finds
+    // block 1 (and batch or proposal 1, when there are such).
+    browser.client.goto(&devnet.url).await.expect("overview");
+    let input = eventually("the search box", Duration::from_secs(30), || async {
+        browser.client.find(Locator::Id("search")).await.ok()
+    })
+    .await;
+    input.send_keys("#1").await.expect("type");
+    click(&browser, "form.search button").await;
+    eventually(
+        "block 1 found by \"#1\"",
+        Duration::from_secs(30),
+        || async {
+            browser.assert_running().await;
+            let url = browser.client.current_url().await.ok()?;
+            let listed = browser
+                .client
+                .find(Locator::Css("ul.results a[href='/blocks/1']"))
+                .await
+                .is_ok();
+            (url.path() == "/blocks/1" || listed).then_some(())
+        },
+    )
+    .await;
 
     browser.close().await;
     drop(devnet);
