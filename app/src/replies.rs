@@ -10,11 +10,26 @@ use verifier::protocol::{
 
 use crate::api::{Fields, FromJson};
 
-/// A string field parsed as a hash or a number.
+/// A hash or a number written as a 0x-hex string.
+struct Hex<T>(T);
+
+impl<T: std::str::FromStr> FromJson for Hex<T> {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        json.as_str()
+            .and_then(|s| s.parse().ok())
+            .map(Self)
+            .ok_or_else(|| "not a 0x-hex value".to_owned())
+    }
+}
+
+/// A JSON value read as a hash or a number.
+fn parsed_value<T: std::str::FromStr>(json: &Value) -> Result<T, String> {
+    Hex::from_json(json).map(|h| h.0)
+}
+
+/// The field `key` read as a hash or a number.
 fn parsed<T: std::str::FromStr>(o: Fields<'_>, key: &str) -> Result<T, String> {
-    o.str(key)?
-        .parse()
-        .map_err(|_| format!("`{key}` is not a 0x-hex value"))
+    o.get::<Hex<T>>(key).map(|h| h.0)
 }
 
 /// A pair `[a, b]` of JSON values.
@@ -23,13 +38,6 @@ fn pair(json: &Value) -> Result<(&Value, &Value), String> {
         Some([a, b]) => Ok((a, b)),
         _ => Err("not a pair".to_owned()),
     }
-}
-
-/// A JSON string parsed as a hash or a number.
-fn parse_value<T: std::str::FromStr>(json: &Value) -> Result<T, String> {
-    json.as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| "not a 0x-hex value".to_owned())
 }
 
 /// An externally tagged enum's variant: its name and its fields (`null` for a unit variant).
@@ -144,7 +152,7 @@ struct Output(u64, B256);
 impl FromJson for Output {
     fn from_json(json: &Value) -> Result<Self, String> {
         let (number, root) = pair(json)?;
-        Ok(Self(u64::from_json(number)?, parse_value(root)?))
+        Ok(Self(u64::from_json(number)?, parsed_value(root)?))
     }
 }
 
@@ -154,7 +162,7 @@ struct Slot(B256, U256);
 impl FromJson for Slot {
     fn from_json(json: &Value) -> Result<Self, String> {
         let (slot, value) = pair(json)?;
-        Ok(Self(parse_value(slot)?, parse_value(value)?))
+        Ok(Self(parsed_value(slot)?, parsed_value(value)?))
     }
 }
 

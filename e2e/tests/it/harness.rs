@@ -164,7 +164,21 @@ impl Drop for Devnet {
 /// A chromedriver process and a WebDriver session in headless Chromium.
 pub(crate) struct Browser {
     pub(crate) client: Client,
-    _driver: Child,
+    /// chromedriver, leader of a process group of its own that the browsers it starts join.
+    driver: Child,
+}
+
+impl Drop for Browser {
+    /// Stops chromedriver and every browser process it started, also when a test failed before
+    /// it closed the session.
+    fn drop(&mut self) {
+        if let Some(pid) = self.driver.id().and_then(|pid| i32::try_from(pid).ok()) {
+            // SAFETY: `kill` has no memory effects; the group is the one chromedriver leads.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+    }
 }
 
 impl Browser {
@@ -177,6 +191,7 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {driver_bin}: {e}"));
@@ -207,10 +222,7 @@ impl Browser {
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         };
-        Self {
-            client,
-            _driver: driver,
-        }
+        Self { client, driver }
     }
 
     /// Saves a PNG screenshot of the page under `target/e2e/`.
@@ -236,7 +248,7 @@ impl Browser {
     }
 
     pub(crate) async fn close(self) {
-        let _ = self.client.close().await;
+        let _ = self.client.clone().close().await;
     }
 }
 
