@@ -84,15 +84,33 @@ pub(super) fn get(url: &str) -> Result<Value, String> {
         .map_err(|e| format!("{url}: {e}"))
 }
 
-/// Waits until the explorer at `http` says its safe head reached `head`.
+/// Waits until the explorer at `http` says its safe head reached `head`, saying every 15 s where
+/// the index is.
 pub(super) fn wait_safe(http: u16, head: u64, within: Duration, log: &Path) {
-    let until = Instant::now() + within;
+    let started = Instant::now();
+    let until = started + within;
     let url = format!("http://127.0.0.1:{http}/api/v1/status");
+    let mut said = started;
     loop {
-        let safe = get(&url).ok().and_then(|s| s["l2"]["safe"].as_u64());
+        let asked = Instant::now();
+        let status = get(&url);
+        let safe = status.as_ref().ok().and_then(|s| s["l2"]["safe"].as_u64());
         if let Some(safe) = safe.filter(|s| *s >= head) {
-            println!("index: safe head {safe} (waited for {head})");
+            println!(
+                "index: safe head {safe} (waited for {head}) after {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
             return;
+        }
+        if said.elapsed() >= Duration::from_secs(15) {
+            said = Instant::now();
+            println!(
+                "index: safe head {} of {head} after {:.0} s (status answered in {} ms{})",
+                safe.map_or("unknown".to_owned(), |s| s.to_string()),
+                started.elapsed().as_secs_f64(),
+                asked.elapsed().as_millis(),
+                status.err().map_or(String::new(), |e| format!(": {e}"))
+            );
         }
         if Instant::now() >= until {
             let log = std::fs::read_to_string(log).unwrap_or_default();
