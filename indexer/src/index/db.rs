@@ -266,95 +266,112 @@ impl Db {
         for b in &write.batches {
             insert_batch(&mut tx, b).await?;
         }
+        // The rows of every block go in a few statements of many rows each: one statement per row
+        // made the index wait on the database's thread once per row (docs/indexer.md).
+        let mut transactions = Rows::new(
+            "transactions (hash, block_number, idx, l1_block, tx_type, from_address, to_address,
+                contract_address, nonce, value, gas_limit, gas_used, effective_gas_price, success,
+                deposit_nonce, raw)",
+            16,
+            "",
+        );
+        let mut account_transactions = Rows::new(
+            "account_transactions (address, block_number, idx, tx_hash, l1_block)",
+            5,
+            "ON CONFLICT DO NOTHING",
+        );
+        let mut skipped = Rows::new(
+            "skipped_transactions (block_number, position, hash, reason, l1_block)",
+            5,
+            "",
+        );
+        let mut logs = Rows::new(
+            "logs (block_number, log_index, tx_hash, tx_index, address, topic0, topic1, topic2,
+                topic3, data, l1_block)",
+            11,
+            "",
+        );
+        let mut account_changes = Rows::new(
+            "account_changes (address, block_number, nonce, balance, code_hash, l1_block)",
+            6,
+            "",
+        );
         for block in &write.blocks {
             insert_block(&mut tx, &block.row).await?;
+            let number = Bound::Int(int(block.row.header.number));
             for t in &block.transactions {
-                sqlx::query(
-                    "INSERT INTO transactions (hash, block_number, idx, l1_block, tx_type,
-                        from_address, to_address, contract_address, nonce, value, gas_limit, gas_used,
-                        effective_gas_price, success, deposit_nonce, raw)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-                )
-                .bind(hex(t.hash))
-                .bind(int(block.row.header.number))
-                .bind(int(t.index))
-                .bind(l1_block)
-                .bind(i64::from(t.tx_type))
-                .bind(hex(t.from))
-                .bind(t.to.map(hex))
-                .bind(t.contract_address.map(hex))
-                .bind(int(t.nonce))
-                .bind(t.value.to_string())
-                .bind(int(t.gas_limit))
-                .bind(int(t.gas_used))
-                .bind(t.effective_gas_price.to_string())
-                .bind(i64::from(t.success))
-                .bind(t.deposit_nonce.map(int))
-                .bind(t.raw.to_vec())
-                .execute(&mut *tx)
-                .await?;
+                transactions.push([
+                    Bound::Text(hex(t.hash)),
+                    number.clone(),
+                    Bound::Int(int(t.index)),
+                    Bound::Int(l1_block),
+                    Bound::Int(i64::from(t.tx_type)),
+                    Bound::Text(hex(t.from)),
+                    Bound::OptText(t.to.map(hex)),
+                    Bound::OptText(t.contract_address.map(hex)),
+                    Bound::Int(int(t.nonce)),
+                    Bound::Text(t.value.to_string()),
+                    Bound::Int(int(t.gas_limit)),
+                    Bound::Int(int(t.gas_used)),
+                    Bound::Text(t.effective_gas_price.to_string()),
+                    Bound::Int(i64::from(t.success)),
+                    Bound::OptInt(t.deposit_nonce.map(int)),
+                    Bound::Blob(t.raw.to_vec()),
+                ]);
                 for address in t.accounts() {
-                    sqlx::query(
-                        "INSERT INTO account_transactions (address, block_number, idx, tx_hash, l1_block)
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(hex(address))
-                    .bind(int(block.row.header.number))
-                    .bind(int(t.index))
-                    .bind(hex(t.hash))
-                    .bind(l1_block)
-                    .execute(&mut *tx)
-                    .await?;
+                    account_transactions.push([
+                        Bound::Text(hex(address)),
+                        number.clone(),
+                        Bound::Int(int(t.index)),
+                        Bound::Text(hex(t.hash)),
+                        Bound::Int(l1_block),
+                    ]);
                 }
             }
             for s in &block.skipped {
-                sqlx::query(
-                    "INSERT INTO skipped_transactions (block_number, position, hash, reason, l1_block)
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(int(block.row.header.number))
-                .bind(int(s.index as u64))
-                .bind(s.hash.map(hex))
-                .bind(s.reason.clone())
-                .bind(l1_block)
-                .execute(&mut *tx)
-                .await?;
+                skipped.push([
+                    number.clone(),
+                    Bound::Int(int(s.index as u64)),
+                    Bound::OptText(s.hash.map(hex)),
+                    Bound::Text(s.reason.clone()),
+                    Bound::Int(l1_block),
+                ]);
             }
             for log in &block.logs {
-                let topic = |i: usize| log.topics.get(i).map(hex);
-                sqlx::query(
-                    "INSERT INTO logs (block_number, log_index, tx_hash, tx_index, address,
-                        topic0, topic1, topic2, topic3, data, l1_block)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(int(block.row.header.number))
-                .bind(int(log.log_index))
-                .bind(hex(log.tx_hash))
-                .bind(int(log.tx_index))
-                .bind(hex(log.address))
-                .bind(topic(0))
-                .bind(topic(1))
-                .bind(topic(2))
-                .bind(topic(3))
-                .bind(log.data.to_vec())
-                .bind(l1_block)
-                .execute(&mut *tx)
-                .await?;
+                let topic = |i: usize| Bound::OptText(log.topics.get(i).map(hex));
+                logs.push([
+                    number.clone(),
+                    Bound::Int(int(log.log_index)),
+                    Bound::Text(hex(log.tx_hash)),
+                    Bound::Int(int(log.tx_index)),
+                    Bound::Text(hex(log.address)),
+                    topic(0),
+                    topic(1),
+                    topic(2),
+                    topic(3),
+                    Bound::Blob(log.data.to_vec()),
+                    Bound::Int(l1_block),
+                ]);
             }
             for a in &block.accounts {
-                sqlx::query(
-                    "INSERT INTO account_changes (address, block_number, nonce, balance, code_hash, l1_block)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(hex(a.address))
-                .bind(int(block.row.header.number))
-                .bind(int(a.nonce))
-                .bind(a.balance.to_string())
-                .bind(hex(a.code_hash))
-                .bind(l1_block)
-                .execute(&mut *tx)
-                .await?;
+                account_changes.push([
+                    Bound::Text(hex(a.address)),
+                    number.clone(),
+                    Bound::Int(int(a.nonce)),
+                    Bound::Text(a.balance.to_string()),
+                    Bound::Text(hex(a.code_hash)),
+                    Bound::Int(l1_block),
+                ]);
             }
+        }
+        for rows in [
+            transactions,
+            account_transactions,
+            skipped,
+            logs,
+            account_changes,
+        ] {
+            rows.insert(&mut tx).await?;
         }
         for p in &write.proposals {
             insert_proposal(&mut tx, p).await?;
@@ -794,19 +811,109 @@ async fn insert_nodes(
     nodes: &[(B256, Bytes)],
     codes: &[(B256, Bytes)],
 ) -> DbResult<()> {
-    for (hash, rlp) in nodes {
-        sqlx::query("INSERT INTO trie_nodes (hash, rlp) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(hex(hash))
-            .bind(rlp.to_vec())
-            .execute(&mut **tx)
-            .await?;
-    }
-    for (hash, code) in codes {
-        sqlx::query("INSERT INTO codes (hash, code) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(hex(hash))
-            .bind(code.to_vec())
-            .execute(&mut **tx)
-            .await?;
+    for (table, content) in [
+        ("trie_nodes (hash, rlp)", nodes),
+        ("codes (hash, code)", codes),
+    ] {
+        let mut rows = Rows::new(table, 2, "ON CONFLICT DO NOTHING");
+        for (hash, bytes) in content {
+            rows.push([Bound::Text(hex(hash)), Bound::Blob(bytes.to_vec())]);
+        }
+        rows.insert(tx).await?;
     }
     Ok(())
+}
+
+/// A value bound to a placeholder of a [`Rows`] statement.
+#[derive(Debug, Clone)]
+enum Bound {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+    Blob(Vec<u8>),
+}
+
+/// Rows for one table, inserted with statements of up to [`Rows::PER_STATEMENT`] rows each
+/// (`INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) …`): one round trip to the database per
+/// statement, not per row.
+#[derive(Debug)]
+struct Rows {
+    /// `table (column, …)`.
+    target: &'static str,
+    columns: usize,
+    /// What follows the values (`ON CONFLICT DO NOTHING`, or nothing).
+    conflict: &'static str,
+    values: Vec<Bound>,
+}
+
+impl Rows {
+    /// Rows per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 placeholders for
+    /// every table here, and under SQLite's 1 MB of SQL text.
+    const PER_STATEMENT: usize = 500;
+
+    fn new(target: &'static str, columns: usize, conflict: &'static str) -> Self {
+        Self {
+            target,
+            columns,
+            conflict,
+            values: Vec::new(),
+        }
+    }
+
+    fn push<const N: usize>(&mut self, row: [Bound; N]) {
+        debug_assert_eq!(N, self.columns, "a row of {}", self.target);
+        self.values.extend(row);
+    }
+
+    /// The statement for `rows` rows.
+    fn statement(&self, rows: usize) -> String {
+        let mut sql = format!("INSERT INTO {} VALUES ", self.target);
+        for row in 0..rows {
+            sql.push_str(if row == 0 { "(" } else { ", (" });
+            for column in 0..self.columns {
+                if column > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", row * self.columns + column + 1));
+            }
+            sql.push(')');
+        }
+        if !self.conflict.is_empty() {
+            sql.push(' ');
+            sql.push_str(self.conflict);
+        }
+        sql
+    }
+
+    async fn insert(mut self, tx: &mut Tx<'_>) -> DbResult<()> {
+        let per_statement = Self::PER_STATEMENT * self.columns;
+        let full = self.statement(Self::PER_STATEMENT);
+        let mut values = std::mem::take(&mut self.values).into_iter().peekable();
+        while values.peek().is_some() {
+            let chunk: Vec<Bound> = values.by_ref().take(per_statement).collect();
+            let rows = chunk.len() / self.columns;
+            let partial;
+            let sql = if rows == Self::PER_STATEMENT {
+                &full
+            } else {
+                partial = self.statement(rows);
+                &partial
+            };
+            // Full statements are prepared once and kept; the last, shorter one of each table
+            // varies in length and is not kept.
+            let mut query = sqlx::query(sql).persistent(rows == Self::PER_STATEMENT);
+            for value in chunk {
+                query = match value {
+                    Bound::Int(v) => query.bind(v),
+                    Bound::OptInt(v) => query.bind(v),
+                    Bound::Text(v) => query.bind(v),
+                    Bound::OptText(v) => query.bind(v),
+                    Bound::Blob(v) => query.bind(v),
+                };
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
 }

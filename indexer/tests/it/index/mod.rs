@@ -2,6 +2,7 @@
 //! events, L1 reorgs, garbage batches and crashes.
 
 mod api;
+mod bulk;
 mod crash;
 mod dropped;
 mod games;
