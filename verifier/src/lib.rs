@@ -10,5 +10,7 @@ pub mod protocol;
 pub mod net;
 #[cfg(feature = "worker")]
 pub mod run;
+#[cfg(feature = "worker")]
+pub mod wire;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 pub mod worker;

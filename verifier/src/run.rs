@@ -8,12 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use alloy_consensus::{Header, Transaction as _};
+use alloy_consensus::Header;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_rlp::Decodable;
-use alloy_rpc_types_eth::{
-    Block, EIP1186AccountProofResponse, Log, Transaction, TransactionReceipt,
-};
 use alloy_sol_types::{SolCall, SolEvent, sol};
 use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, TrieAccount};
 use light_node::{
@@ -28,6 +25,7 @@ use crate::{
     protocol::{
         AccountCheck, BatchReport, KnownRoot, Outcome, ProposalCheck, Request, Task, Trust, Verdict,
     },
+    wire::{AccountProof, Block, Log, Receipt, Transaction},
 };
 
 sol!(
@@ -178,7 +176,7 @@ impl<'a, S: Source> Run<'a, S> {
         let Some(log) = logs.first() else {
             return Err(format!("L1 has no Rollup contract deployed at {rollup}"));
         };
-        let init = Rollup::RollupInitialized::decode_log_data(log.data())
+        let init = Rollup::RollupInitialized::decode_log_data(&log.log_data())
             .map_err(|e| format!("the Rollup contract's deployment event: {e}"))?;
         let deployment = log
             .block_number
@@ -283,7 +281,7 @@ impl<'a, S: Source> Run<'a, S> {
             .map(|s| s.to_string())
             .collect::<Vec<_>>()
             .join(",");
-        let proof: EIP1186AccountProofResponse = self
+        let proof: AccountProof = self
             .indexer
             .get(&format!(
                 "/proof/{address}?block={}&slots={slots_query}",
@@ -397,7 +395,7 @@ impl<'a, S: Source> Run<'a, S> {
         let (first, last) = batch.range()?;
         let index = batch.index;
         let hash = batch.l1_tx_hash;
-        let receipt: Option<TransactionReceipt> = self
+        let receipt: Option<Receipt> = self
             .l1
             .call("eth_getTransactionReceipt", json!([hash]))
             .await?;
@@ -405,11 +403,10 @@ impl<'a, S: Source> Run<'a, S> {
             format!("L1 has no transaction {hash}, which the indexer gave for batch {index}")
         })?;
         let committed = receipt
-            .inner
-            .logs()
+            .logs
             .iter()
-            .filter(|log| log.address() == self.rollup)
-            .filter_map(|log| Rollup::BatchAppended::decode_log_data(log.data()).ok())
+            .filter(|log| log.address == self.rollup)
+            .filter_map(|log| Rollup::BatchAppended::decode_log_data(&log.log_data()).ok())
             .find(|e| e.index == index)
             .ok_or_else(|| format!("L1 transaction {hash} did not append batch {index}"))?;
         let inclusion_block = receipt
@@ -420,7 +417,7 @@ impl<'a, S: Source> Run<'a, S> {
             .call("eth_getTransactionByHash", json!([hash]))
             .await?;
         let tx = tx.ok_or_else(|| format!("L1 has no transaction {hash}"))?;
-        let data = Rollup::appendBatchCall::abi_decode(tx.input())
+        let data = Rollup::appendBatchCall::abi_decode(&tx.input)
             .map_err(|e| format!("L1 transaction {hash} is not an appendBatch call: {e}"))?
             .data;
 
@@ -508,7 +505,7 @@ impl<'a, S: Source> Run<'a, S> {
             let number = log
                 .block_number
                 .ok_or("L1 gave a deposit log without its block")?;
-            let e = Rollup::Deposited::decode_log_data(log.data())
+            let e = Rollup::Deposited::decode_log_data(&log.log_data())
                 .map_err(|e| format!("a deposit log in L1 block {number}: {e}"))?;
             deposits.entry(number).or_default().push(Deposit {
                 nonce: e.nonce,
@@ -524,8 +521,8 @@ impl<'a, S: Source> Run<'a, S> {
             let block = block.ok_or_else(|| format!("L1 has no block {n}"))?;
             origins.push(L1Origin {
                 number: n,
-                hash: block.header.hash,
-                timestamp: block.header.timestamp,
+                hash: block.hash,
+                timestamp: block.timestamp,
                 deposits: deposits.remove(&n).unwrap_or_default(),
             });
         }
@@ -603,7 +600,7 @@ impl<'a, S: Source> Run<'a, S> {
                 )
                 .await?;
             for log in logs {
-                let e = Rollup::OutputProposed::decode_log_data(log.data())
+                let e = Rollup::OutputProposed::decode_log_data(&log.log_data())
                     .map_err(|e| format!("a proposal log: {e}"))?;
                 out.push(Proposed {
                     index: e.index,
@@ -665,7 +662,7 @@ pub fn check_account(
     address: Address,
     root: KnownRoot,
     slots: &[B256],
-    proof: &EIP1186AccountProofResponse,
+    proof: &AccountProof,
 ) -> Fallible<(AccountCheck, bool)> {
     let account = proved(
         root.state_root,
@@ -685,7 +682,7 @@ pub fn check_account(
         && proof.storage_hash == account.storage_root;
     let mut storage = Vec::with_capacity(slots.len());
     for &slot in slots {
-        let Some(given) = proof.storage_proof.iter().find(|s| s.key.as_b256() == slot) else {
+        let Some(given) = proof.storage_proof.iter().find(|s| s.key == slot) else {
             return Err(format!("the indexer gave no proof for slot {slot}"));
         };
         let what = format!("slot {slot}");

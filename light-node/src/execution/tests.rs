@@ -434,3 +434,52 @@ fn the_base_fee_rises_and_stops_at_the_top() {
         assert_eq!(block.header.base_fee_per_gas, expected);
     }
 }
+
+/// The BN254 precompiles (EIP-196, EIP-197) of the chain's rules give the curve's known values.
+/// The light node runs them on substrate-bn (revm's `bn` backend), in the browser and on the
+/// server; revm's default arkworks backend gives the same answers here.
+#[wasm_bindgen_test]
+#[test]
+fn bn254_precompiles_give_the_curves_known_values() {
+    use revm::precompile::{PrecompileSpecId, Precompiles};
+
+    let precompiles = Precompiles::new(PrecompileSpecId::from_spec_id(
+        ChainConfig::devnet().spec_id,
+    ));
+    let run = |address: u64, input: &[u8]| {
+        let precompile = precompiles
+            .get(&Address::with_last_byte(address as u8))
+            .expect("a BN254 precompile");
+        precompile
+            .execute(input, 1_000_000, 0)
+            .ok()
+            .filter(|out| out.status.is_success())
+            .map(|out| out.bytes.to_vec())
+    };
+    let word = |n: u64| U256::from(n).to_be_bytes::<32>();
+    // The generator G = (1, 2) and 2G.
+    let g: Vec<u8> = [word(1), word(2)].concat();
+    let two_g = hex!(
+        "030644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd315ed738c0e0a7c92e7845f96b2ae9c0a68a6a449e3538fc7ff3ebf7a5a18a2c4"
+    );
+    assert_eq!(
+        run(6, &[g.clone(), g.clone()].concat()),
+        Some(two_g.to_vec())
+    );
+    assert_eq!(
+        run(7, &[g.clone(), word(2).to_vec()].concat()),
+        Some(two_g.to_vec())
+    );
+    // G + (-G) is the point at infinity, written as zeros.
+    let p = U256::from_str_radix(
+        "30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47",
+        16,
+    )
+    .expect("the field's modulus");
+    let minus_g: Vec<u8> = [word(1), (p - U256::from(2)).to_be_bytes::<32>()].concat();
+    assert_eq!(run(6, &[g, minus_g].concat()), Some([0u8; 64].to_vec()));
+    // (1, 3) is not on the curve: the call fails.
+    assert_eq!(run(6, &[word(1), word(3), word(1), word(2)].concat()), None);
+    // A pairing of no points holds.
+    assert_eq!(run(8, &[]), Some(word(1).to_vec()));
+}

@@ -6,7 +6,7 @@ use alloy_consensus::{
     transaction::Recovered,
 };
 use alloy_primitives::{Bloom, LogData, Signature, TxKind};
-use alloy_rpc_types_eth::BlockTransactions;
+use alloy_rpc_types_eth::{Block, BlockTransactions, Log, Transaction, TransactionReceipt};
 use serde_json::Value;
 use wasm_bindgen_test::wasm_bindgen_test;
 

@@ -263,7 +263,7 @@ async fn derives_and_serves(backend: Backend) {
     // Proofs: EIP-1186, checked against the block's state root.
     let safe = x.shared().status().safe_head;
     let at: BlockDetail = x.get_ok(&format!("/blocks/{safe}")).await;
-    let proof: alloy::rpc::types::EIP1186AccountProofResponse = x
+    let proof: verifier::wire::AccountProof = x
         .get_ok(&format!("/proof/{store}?block={safe}&slots=0x7"))
         .await;
     let leaf = verify_proof(
@@ -276,7 +276,7 @@ async fn derives_and_serves(backend: Backend) {
     assert_eq!(proof.storage_proof[0].value, U256::from(42u64));
     let slot = verify_proof(
         proof.storage_hash,
-        keccak256(proof.storage_proof[0].key.as_b256()).as_slice(),
+        keccak256(proof.storage_proof[0].key).as_slice(),
         &proof.storage_proof[0].proof,
     )
     .expect("the storage proof verifies");
