@@ -7,7 +7,7 @@
 //! bytes against the hash the contract stored), so it reads only what it uses. Quantities are
 //! hex strings (`"0x1b"`), as the Ethereum JSON-RPC specification writes them.
 
-use alloy_primitives::{Address, B256, Bytes, LogData, U64, U256};
+use alloy_primitives::{Address, B256, Bytes, LogData, U256};
 use serde::{Deserialize, Deserializer};
 
 /// A log, as `eth_getLogs` and receipts give it.
@@ -21,7 +21,7 @@ pub struct Log {
     /// Its data.
     pub data: Bytes,
     /// The L1 block it is in; `None` while pending.
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "alloy_serde::quantity::opt")]
     pub block_number: Option<u64>,
 }
 
@@ -37,7 +37,7 @@ impl Log {
 #[serde(rename_all = "camelCase")]
 pub struct Receipt {
     /// The L1 block it is in; `None` while pending.
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "alloy_serde::quantity::opt")]
     pub block_number: Option<u64>,
     /// The logs it emitted.
     pub logs: Vec<Log>,
@@ -56,7 +56,7 @@ pub struct Block {
     /// The block's hash.
     pub hash: B256,
     /// Its timestamp, in seconds.
-    #[serde(deserialize_with = "quantity")]
+    #[serde(with = "alloy_serde::quantity")]
     pub timestamp: u64,
 }
 
@@ -67,7 +67,7 @@ pub struct AccountProof {
     /// The stated balance.
     pub balance: U256,
     /// The stated nonce.
-    #[serde(deserialize_with = "quantity")]
+    #[serde(with = "alloy_serde::quantity")]
     pub nonce: u64,
     /// The stated code hash.
     pub code_hash: B256,
@@ -91,16 +91,8 @@ pub struct StorageProof {
     pub proof: Vec<Bytes>,
 }
 
-fn quantity<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let n = U64::deserialize(d)?;
-    Ok(n.to())
-}
-
-fn opt_quantity<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    let n = Option::<U64>::deserialize(d)?;
-    Ok(n.map(|n| n.to()))
-}
-
+/// A slot key read as a number, so that a 32-byte key and a shorter quantity read alike (alloy's
+/// `JsonStorageKey` does the same as an untagged enum, which serde reads through a buffer).
 fn slot<'de, D: Deserializer<'de>>(d: D) -> Result<B256, D::Error> {
     let n = U256::deserialize(d)?;
     Ok(B256::from(n))
