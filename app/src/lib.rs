@@ -3,6 +3,7 @@
 pub mod api;
 pub mod components;
 pub mod live;
+mod pages;
 mod replies;
 pub mod router;
 pub mod routes;
@@ -14,17 +15,8 @@ pub use routes::overview::{L1Panel, Overview};
 use leptos::prelude::*;
 
 use crate::{
-    router::{NavLink, Page, Router, route},
-    routes::{
-        account::AccountPage,
-        batches::{BatchPage, BatchesPage},
-        blocks::{BlockPage, BlocksPage},
-        games::{GamePage, GamesPage},
-        proposals::{ProposalPage, ProposalsPage},
-        search::{SearchBox, SearchPage},
-        settings::SettingsPage,
-        tx::TxPage,
-    },
+    router::{NavLink, Router, route},
+    routes::search::SearchBox,
 };
 
 /// Says at the top of the page, once, that the app stopped (it panicked with `message`): the page
@@ -75,23 +67,6 @@ pub fn App() -> impl IntoView {
                 {move || if live.connected.get() { "● live" } else { "○ offline" }}
             </span>
         </header>
-        <main>
-            {move || match page.get() {
-                Page::Overview => view! { <Overview/> }.into_any(),
-                Page::Blocks => view! { <BlocksPage/> }.into_any(),
-                Page::Block => view! { <BlockPage/> }.into_any(),
-                Page::Tx => view! { <TxPage/> }.into_any(),
-                Page::Batches => view! { <BatchesPage/> }.into_any(),
-                Page::Batch => view! { <BatchPage/> }.into_any(),
-                Page::Account => view! { <AccountPage/> }.into_any(),
-                Page::Proposals => view! { <ProposalsPage/> }.into_any(),
-                Page::Proposal => view! { <ProposalPage/> }.into_any(),
-                Page::Games => view! { <GamesPage/> }.into_any(),
-                Page::Game => view! { <GamePage/> }.into_any(),
-                Page::Search => view! { <SearchPage/> }.into_any(),
-                Page::Settings => view! { <SettingsPage/> }.into_any(),
-                Page::Missing => view! { <p class="error">"No such page."</p> }.into_any(),
-            }}
-        </main>
+        <main>{move || pages::show(page.get())}</main>
     }
 }

@@ -14,8 +14,9 @@ pub struct Location {
     pub query: String,
 }
 
-/// The app's pages.
+/// The app's pages. (A byte, as it is passed to the split points' linked functions, `pages.rs`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Page {
     /// `/`.
     Overview,

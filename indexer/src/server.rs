@@ -9,9 +9,11 @@ use std::{
 
 use axum::Router;
 use tokio::net::TcpListener;
+use tower::Layer;
 use tower_http::{
     cors::CorsLayer,
     services::{ServeDir, ServeFile},
+    set_header::SetResponseHeaderLayer,
 };
 
 use crate::api::{self, ApiState};
@@ -67,8 +69,16 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
 
 /// The whole HTTP surface: `/api/v1/...`, Prometheus metrics at `/metrics`, and the app (with `index.html` for every other path, so the
 /// app's own router resolves permalinks).
+///
+/// The app's files are sent with `Cache-Control: no-cache`: a browser may keep them but asks
+/// (`If-Modified-Since`) before each use, so that it never runs the UI shell of one build with
+/// page chunks of another (docs/app.md, loading on demand).
 pub fn router(state: ApiState, dist: &Path) -> Router {
-    let app = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
+    let app = SetResponseHeaderLayer::overriding(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    )
+    .layer(ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html"))));
     let index = state.index.clone();
     Router::new()
         .route(

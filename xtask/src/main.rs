@@ -6,6 +6,7 @@
 //!   loopback), wasm tests in headless Chromium, and the end-to-end browser tests.
 //! - `cargo xtask bench [NAME…] [--quick]`: benchmarks beside their peers (docs/benchmarks.md).
 
+mod app;
 mod bench;
 mod chaos;
 mod cmd;
@@ -113,34 +114,40 @@ fn run(extra: &[String]) -> Result<(), Failed> {
 }
 
 fn build_app(env: &tools::ToolEnv) -> Result<(), Failed> {
-    Cmd::new("cargo").arg("fetch").current_dir(root()).run()?;
-    Cmd::new("trunk")
-        .args(["build", "index.html", "--release"])
-        .current_dir(root())
-        .env("PATH", &env.path)
-        .run()?;
+    app::build(env)?;
     report_bundle_size()
 }
 
-/// Gzipped sizes of the built app: the UI shell (the page, its styles, JavaScript and wasm) and the
-/// verifier worker (`verifier*`, loaded when the light node first runs).
+/// Gzipped sizes of the built app.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct BundleSize {
-    /// The UI shell, gzipped bytes.
+    /// The UI shell: the page, its styles, and the app's JavaScript and wasm without its pages,
+    /// i.e. what is loaded before any page is shown.
     pub shell: usize,
-    /// The verifier worker, gzipped bytes.
+    /// The pages' chunks (`pkg/` beside the shell), each loaded when its page is first shown.
+    pub pages: usize,
+    /// The largest of the page chunks a single page loads (its own and the shared ones it needs).
+    pub largest_page: usize,
+    /// The verifier worker (`verifier*`), loaded when the light node first runs.
     pub worker: usize,
 }
+
+impl BundleSize {
+    /// Everything the explorer's page can load.
+    pub(crate) fn total(&self) -> usize {
+        self.shell + self.pages + self.worker
+    }
+}
+
+/// The shell's own files in `dist/pkg/`: its bindings, its wasm and the chunks' loader.
+const SHELL_FILES: [&str; 3] = ["app.js", "app_bg.wasm", "__wasm_split.js"];
 
 /// Measures `dist/`, printing each file.
 pub(crate) fn bundle_size() -> Result<BundleSize, Failed> {
     let dist = root().join("dist");
-    let entries = std::fs::read_dir(&dist)
-        .map_err(|e| Failed(format!("cannot read {}: {e}", dist.display())))?;
     let mut size = BundleSize::default();
-    let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    paths.sort();
-    for path in paths {
+    let mut chunks = std::collections::HashMap::new();
+    for (path, name) in dist_files(&dist)? {
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
@@ -151,9 +158,13 @@ pub(crate) fn bundle_size() -> Result<BundleSize, Failed> {
         let bytes = std::fs::read(&path)
             .map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
         let gz = gzip_len(&bytes);
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
         if name.starts_with("verifier") {
             size.worker += gz;
+        } else if let Some(file) = name.strip_prefix("pkg/")
+            && !SHELL_FILES.contains(&file)
+        {
+            size.pages += gz;
+            chunks.insert(file.trim_end_matches(".wasm").to_owned(), gz);
         } else {
             size.shell += gz;
         }
@@ -162,17 +173,52 @@ pub(crate) fn bundle_size() -> Result<BundleSize, Failed> {
             bytes.len()
         );
     }
+    size.largest_page = largest_page(&chunks)?;
     Ok(size)
 }
 
-/// Prints the gzipped size of the UI shell and of the verifier worker.
+/// The files under `dist`, with their names relative to it, in order.
+fn dist_files(dist: &Path) -> Result<Vec<(PathBuf, String)>, Failed> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dist.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| Failed(format!("cannot read {}: {e}", dir.display())))?;
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                dirs.push(path);
+            } else if let Ok(name) = path.strip_prefix(dist) {
+                let name = name.to_string_lossy().into_owned();
+                files.push((path, name));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The most a single page loads beyond the shell: the chunks of its split point, as the splitter
+/// listed them (`app::manifest`).
+fn largest_page(chunks: &std::collections::HashMap<String, usize>) -> Result<usize, Failed> {
+    let needs = app::manifest()?;
+    Ok(needs
+        .values()
+        .map(|files| files.iter().filter_map(|f| chunks.get(f)).sum())
+        .max()
+        .unwrap_or(0))
+}
+
+/// Prints the gzipped size of the UI shell, the pages and the verifier worker.
 fn report_bundle_size() -> Result<(), Failed> {
     let size = bundle_size()?;
+    let kb = |bytes: usize| bytes as f64 / 1000.0;
     println!(
-        "bundle: UI shell {:.1} KB gzipped; verifier worker {:.1} KB gzipped; total {:.1} KB",
-        size.shell as f64 / 1000.0,
-        size.worker as f64 / 1000.0,
-        (size.shell + size.worker) as f64 / 1000.0
+        "bundle: UI shell {:.1} KB gzipped; pages {:.1} KB (the largest page {:.1} KB); verifier worker {:.1} KB; total {:.1} KB",
+        kb(size.shell),
+        kb(size.pages),
+        kb(size.largest_page),
+        kb(size.worker),
+        kb(size.total()),
     );
     Ok(())
 }
@@ -224,11 +270,27 @@ fn test() -> Result<(), Failed> {
         .args(["--all-targets", "--", "-D", "warnings"])
         .current_dir(root())
         .run()?;
+    // The app as `dist/` has it: its pages are split points (app/src/pages.rs).
+    Cmd::new("cargo")
+        .args([
+            "clippy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "app",
+            "--features",
+            "split",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .current_dir(root())
+        .run()?;
 
     step("contract artifacts (recompile and compare)");
     contracts::check_artifacts(&root())?;
 
-    step("app build (trunk, release)");
+    step("app build (split into the shell and its pages, and trunk; release)");
     build_app(&env)?;
 
     step("native tests");

@@ -249,6 +249,13 @@ async fn devnet_serves_status_and_sigint_stops_it_and_its_anvil() {
         .await
         .expect("GET page");
     assert_eq!(page.status(), 200);
+    // The browser asks again before it uses a file of the app, so no build mixes with another.
+    assert_eq!(
+        page.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-cache")
+    );
     assert!(page.text().await.expect("body").contains("explorer"));
     let missing = client
         .get(format!("http://{http}/api/v1/nope"))

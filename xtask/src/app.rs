@@ -1,0 +1,144 @@
+//! Building the web app for `dist/`: the app's wasm split into the UI shell and one chunk per page,
+//! then trunk for the page, its styles and the verifier worker.
+//!
+//! Trunk links and optimises a crate's wasm as one module, so the app is built here instead:
+//! 1. cargo builds the app with its `split` feature, linked with its relocations (`app/build.rs`);
+//! 2. the splitter (`wasm_split_cli_support`, as cargo-leptos runs it) cuts every split point (a
+//!    page, `app/src/pages.rs`) and the code only it reaches into a chunk of its own, code shared by
+//!    several pages into shared chunks, and writes the JavaScript that loads them on demand;
+//! 3. wasm-bindgen makes the UI shell's bindings, keeping the exports the chunks link against;
+//! 4. `wasm-opt -Oz` shrinks the shell and every chunk.
+//!
+//! The result goes to `app/pkg/`, which `index.html` copies into `dist/pkg/` and starts.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+};
+
+use crate::{Cmd, Failed, root, target_dir, tools::ToolEnv};
+
+/// Where the split app is written, for trunk to copy (`index.html`).
+fn pkg_dir() -> PathBuf {
+    root().join("app/pkg")
+}
+
+/// Builds `dist/`: the split app, then trunk.
+pub(crate) fn build(env: &ToolEnv) -> Result<(), Failed> {
+    Cmd::new("cargo").arg("fetch").current_dir(root()).run()?;
+    build_split(env)?;
+    Cmd::new("trunk")
+        .args(["build", "index.html", "--release"])
+        .current_dir(root())
+        .env("PATH", &env.path)
+        .run()
+}
+
+fn build_split(env: &ToolEnv) -> Result<(), Failed> {
+    Cmd::new("cargo")
+        .args([
+            "build",
+            "-p",
+            "app",
+            "--bin",
+            "app",
+            "--features",
+            "split",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm-release",
+        ])
+        .current_dir(root())
+        .run()?;
+    let linked = target_dir().join("wasm32-unknown-unknown/wasm-release/app.wasm");
+    let input = std::fs::read(&linked)
+        .map_err(|e| Failed(format!("cannot read {}: {e}", linked.display())))?;
+
+    // A fresh folder: chunks of an earlier build must not linger in dist/.
+    let pkg = pkg_dir();
+    if pkg.exists() {
+        std::fs::remove_dir_all(&pkg)
+            .map_err(|e| Failed(format!("cannot empty {}: {e}", pkg.display())))?;
+    }
+    let work = target_dir().join("app-split");
+    for dir in [&pkg, &work] {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failed(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let shell = work.join("app.wasm");
+    println!("$ wasm-split {} (into {})", linked.display(), pkg.display());
+    let split = wasm_split_cli_support::transform({
+        let mut opts = wasm_split_cli_support::Options::new(&input);
+        opts.output_dir = &pkg;
+        opts.main_out_path = &shell;
+        // Both are resolved from the folder the shell's JavaScript is served from.
+        opts.main_module = "./app.js";
+        opts.link_name = "./__wasm_split.js";
+        opts
+    })
+    .map_err(|e| Failed(format!("cannot split the app's wasm: {e:#}")))?;
+
+    Cmd::new("wasm-bindgen")
+        .args([
+            "--target",
+            "web",
+            "--keep-lld-exports",
+            "--no-demangle",
+            "--no-typescript",
+            "--out-name",
+            "app",
+            "--out-dir",
+        ])
+        .arg(&pkg)
+        .arg(&shell)
+        .env("PATH", &env.path)
+        .run()?;
+
+    let manifest = serde_json::to_string_pretty(&split.prefetch_map)
+        .map_err(|e| Failed(format!("cannot write the split manifest: {e}")))?;
+    std::fs::write(manifest_path(), manifest)
+        .map_err(|e| Failed(format!("cannot write {}: {e}", manifest_path().display())))?;
+
+    let mut modules = vec![pkg.join("app_bg.wasm")];
+    modules.extend(split.split_modules);
+    for module in &modules {
+        optimise(env, module)?;
+    }
+    Ok(())
+}
+
+/// Where the splitter's list of the chunks each split point loads is kept.
+fn manifest_path() -> PathBuf {
+    target_dir().join("app-split/manifest.json")
+}
+
+/// The chunks (file stems in `pkg/`) each split point of the last build loads: its own and the
+/// shared ones it needs.
+pub(crate) fn manifest() -> Result<HashMap<String, Vec<String>>, Failed> {
+    let path = manifest_path();
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))
+}
+
+/// `wasm-opt -Oz` in place, with the wasm features the app is compiled with (`.cargo/config.toml`
+/// adds SIMD to rustc's defaults).
+fn optimise(env: &ToolEnv, module: &Path) -> Result<(), Failed> {
+    Cmd::new("wasm-opt")
+        .args([
+            "-Oz",
+            "--enable-simd",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-multivalue",
+            "--enable-reference-types",
+        ])
+        .arg(module)
+        .arg("-o")
+        .arg(module)
+        .env("PATH", &env.path)
+        .run_quiet()
+}
