@@ -1,11 +1,11 @@
-//! Building the web app for `dist/`: the app's wasm split into the UI shell and one chunk per page,
+//! Building the web app for `dist/`: the app's wasm split into the UI shell and its pages' chunks,
 //! then trunk for the page, its styles and the verifier worker.
 //!
 //! Trunk links and optimises a crate's wasm as one module, so the app is built here instead:
 //! 1. cargo builds the app with its `split` feature, linked with its relocations (`app/build.rs`);
 //! 2. the splitter (`wasm_split_cli_support`, as cargo-leptos runs it) cuts every split point (a
-//!    page, `app/src/pages.rs`) and the code only it reaches into a chunk of its own, code shared by
-//!    several pages into shared chunks, and writes the JavaScript that loads them on demand;
+//!    group of pages, `app/src/pages.rs`) and the code only it reaches into a chunk of its own, code
+//!    shared by several groups into shared chunks, and writes the JavaScript that loads them on demand;
 //! 3. wasm-bindgen makes the UI shell's bindings, keeping the exports the chunks link against;
 //! 4. `wasm-opt -Oz` shrinks the shell and every chunk.
 //!
@@ -61,7 +61,7 @@ fn build_split(env: &ToolEnv) -> Result<(), Failed> {
         std::fs::remove_dir_all(&pkg)
             .map_err(|e| Failed(format!("cannot empty {}: {e}", pkg.display())))?;
     }
-    let work = target_dir().join("app-split");
+    let work = work_dir();
     for dir in [&pkg, &work] {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failed(format!("cannot create {}: {e}", dir.display())))?;
@@ -108,9 +108,14 @@ fn build_split(env: &ToolEnv) -> Result<(), Failed> {
     Ok(())
 }
 
+/// The split's intermediate files: the shell before wasm-bindgen, and the manifest.
+fn work_dir() -> PathBuf {
+    target_dir().join("app-split")
+}
+
 /// Where the splitter's list of the chunks each split point loads is kept.
 fn manifest_path() -> PathBuf {
-    target_dir().join("app-split/manifest.json")
+    work_dir().join("manifest.json")
 }
 
 /// The chunks (file stems in `pkg/`) each split point of the last build loads: its own and the
