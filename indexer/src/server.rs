@@ -7,13 +7,13 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use axum::Router;
+use axum::{Router, http::HeaderValue};
 use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::{
     cors::CorsLayer,
     services::{ServeDir, ServeFile},
-    set_header::SetResponseHeaderLayer,
+    set_header::{SetResponseHeader, SetResponseHeaderLayer},
 };
 
 use crate::api::{self, ApiState};
@@ -74,11 +74,7 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
 /// (`If-Modified-Since`) before each use, so that it never runs the UI shell of one build with
 /// page chunks of another (docs/app.md, loading on demand).
 pub fn router(state: ApiState, dist: &Path) -> Router {
-    let app = SetResponseHeaderLayer::overriding(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-cache"),
-    )
-    .layer(ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html"))));
+    let app = app_files(dist);
     let index = state.index.clone();
     Router::new()
         .route(
@@ -98,6 +94,33 @@ pub fn router(state: ApiState, dist: &Path) -> Router {
         .layer(CorsLayer::permissive())
 }
 
+/// The built app in `dist`, with `index.html` for every path that names no file.
+///
+/// A file is sent compressed when the build left a compressed copy beside it (`cargo xtask`
+/// writes `NAME.br` and `NAME.gz`, docs/app.md) and the request accepts that encoding: brotli
+/// first, then gzip, else the file itself. `Vary: Accept-Encoding` tells caches that the answer
+/// depends on it, and `Cache-Control: no-cache` makes the browser revalidate each file before use.
+fn app_files(
+    dist: &Path,
+) -> SetResponseHeader<SetResponseHeader<ServeDir<ServeFile>, HeaderValue>, HeaderValue> {
+    let index = ServeFile::new(dist.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let files = ServeDir::new(dist)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(index);
+    let no_cache = SetResponseHeaderLayer::overriding(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    let vary = SetResponseHeaderLayer::appending(
+        axum::http::header::VARY,
+        HeaderValue::from_static("accept-encoding"),
+    );
+    vary.layer(no_cache.layer(files))
+}
+
 /// Serves `router` on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
@@ -108,4 +131,100 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ServerError::Serve)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::{
+        body::Body,
+        http::{Request, StatusCode, header},
+    };
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// What the app's files answer to `GET path` with the given `Accept-Encoding`.
+    async fn get(
+        dist: &Path,
+        path: &str,
+        accept: Option<&str>,
+    ) -> (StatusCode, Vec<(String, String)>, Vec<u8>) {
+        let mut request = Request::get(path);
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT_ENCODING, accept);
+        }
+        let response = app_files(dist)
+            .oneshot(request.body(Body::empty()).expect("a valid request"))
+            .await
+            .expect("serving files is infallible");
+        let status = response.status();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("the file reads")
+            .to_bytes();
+        (status, headers, body.to_vec())
+    }
+
+    fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[tokio::test]
+    async fn app_files_are_sent_precompressed_when_the_request_accepts_it() {
+        let dist = tempfile::tempdir().expect("a temporary folder");
+        let d = dist.path();
+        for (name, body) in [
+            ("index.html", "<html>page</html>"),
+            ("index.html.gz", "page as gzip"),
+            ("app.wasm", "the module"),
+            ("app.wasm.br", "module as brotli"),
+            ("app.wasm.gz", "module as gzip"),
+            ("plain.js", "no compressed copy"),
+        ] {
+            std::fs::write(d.join(name), body).expect("the file is written");
+        }
+
+        let (status, headers, body) = get(d, "/app.wasm", Some("gzip, deflate, br, zstd")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, b"module as brotli");
+        assert_eq!(header(&headers, "content-encoding"), Some("br"));
+        assert_eq!(header(&headers, "content-type"), Some("application/wasm"));
+        assert_eq!(header(&headers, "vary"), Some("accept-encoding"));
+        assert_eq!(header(&headers, "cache-control"), Some("no-cache"));
+
+        let (_, headers, body) = get(d, "/app.wasm", Some("gzip")).await;
+        assert_eq!(body, b"module as gzip");
+        assert_eq!(header(&headers, "content-encoding"), Some("gzip"));
+        assert_eq!(header(&headers, "content-type"), Some("application/wasm"));
+
+        let (_, headers, body) = get(d, "/app.wasm", None).await;
+        assert_eq!(body, b"the module");
+        assert_eq!(header(&headers, "content-encoding"), None);
+        assert_eq!(header(&headers, "vary"), Some("accept-encoding"));
+
+        // No compressed copy: the file itself, whatever the request accepts.
+        let (_, headers, body) = get(d, "/plain.js", Some("gzip, br")).await;
+        assert_eq!(body, b"no compressed copy");
+        assert_eq!(header(&headers, "content-encoding"), None);
+
+        // A permalink is the page, compressed as the page's copies allow.
+        let (status, headers, body) = get(d, "/blocks/7", Some("gzip, br")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, b"page as gzip");
+        assert_eq!(header(&headers, "content-encoding"), Some("gzip"));
+        assert_eq!(header(&headers, "content-type"), Some("text/html"));
+        let (_, _, body) = get(d, "/blocks/7", None).await;
+        assert_eq!(body, b"<html>page</html>");
+    }
 }

@@ -9,7 +9,9 @@
 //! 3. wasm-bindgen makes the UI shell's bindings, keeping the exports the chunks link against;
 //! 4. `wasm-opt -Oz` shrinks the shell and every chunk.
 //!
-//! The result goes to `app/pkg/`, which `index.html` copies into `dist/pkg/` and starts.
+//! The result goes to `app/pkg/`, which `index.html` copies into `dist/pkg/` and starts. Last,
+//! every file of `dist/` the browser loads gets compressed copies beside it (`NAME.gz`, `NAME.br`),
+//! which the server sends to browsers that accept them (`indexer/src/server.rs`).
 
 use std::{
     collections::HashMap,
@@ -31,7 +33,99 @@ pub(crate) fn build(env: &ToolEnv) -> Result<(), Failed> {
         .args(["build", "index.html", "--release"])
         .current_dir(root())
         .env("PATH", &env.path)
-        .run()
+        .run()?;
+    precompress(&root().join("dist"))
+}
+
+/// The kinds of file the browser loads from `dist/`, which are sent compressed.
+pub(crate) const COMPRESSIBLE: [&str; 4] = ["wasm", "js", "css", "html"];
+
+/// Writes, beside each file of `dist` the browser loads, `NAME.gz` (gzip, made with zopfli, which
+/// any gzip reader reads and which is about 4% smaller than zlib's best) and `NAME.br` (brotli at
+/// its best quality), each only when smaller than the file. Copies of an earlier build are removed
+/// first, so that the server never sends a copy of another file.
+fn precompress(dist: &Path) -> Result<(), Failed> {
+    let files = crate::dist_files(dist)?;
+    for (path, _) in &files {
+        if matches!(extension(path), "gz" | "br") {
+            std::fs::remove_file(path)
+                .map_err(|e| Failed(format!("cannot remove {}: {e}", path.display())))?;
+        }
+    }
+    let files: Vec<&PathBuf> = files
+        .iter()
+        .map(|(path, _)| path)
+        .filter(|path| COMPRESSIBLE.contains(&extension(path)))
+        .collect();
+    println!(
+        "xtask: compressing {} files of {} (gzip with zopfli, brotli)",
+        files.len(),
+        dist.display()
+    );
+    // Two threads, one per encoding: both are slow on the worker's module.
+    std::thread::scope(|scope| {
+        let encoders: [(&str, Encoder); 2] = [("gz", gzip), ("br", brotli)];
+        let jobs: Vec<_> = encoders
+            .into_iter()
+            .map(|(suffix, encode)| {
+                let files = &files;
+                scope.spawn(move || -> Result<(), Failed> {
+                    for path in files {
+                        let bytes = std::fs::read(path)
+                            .map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
+                        let packed = encode(&bytes).map_err(|e| {
+                            Failed(format!("cannot compress {}: {e}", path.display()))
+                        })?;
+                        if packed.len() < bytes.len() {
+                            let mut name = path.as_os_str().to_owned();
+                            name.push(format!(".{suffix}"));
+                            std::fs::write(&name, packed).map_err(|e| {
+                                Failed(format!("cannot write {}: {e}", Path::new(&name).display()))
+                            })?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        jobs.into_iter().try_for_each(|job| {
+            job.join()
+                .unwrap_or_else(|_| Err(Failed("a compressor panicked".into())))
+        })
+    })
+}
+
+/// A compressor: a file's bytes to their compressed form.
+type Encoder = fn(&[u8]) -> std::io::Result<Vec<u8>>;
+
+fn extension(path: &Path) -> &str {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+}
+
+/// Gzip as zopfli writes it, with its default 15 iterations.
+pub(crate) fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    zopfli::compress(
+        zopfli::Options::default(),
+        zopfli::Format::Gzip,
+        bytes,
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+/// Brotli at quality 11 with the largest window.
+fn brotli(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 24,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+    Ok(out)
 }
 
 fn build_split(env: &ToolEnv) -> Result<(), Failed> {

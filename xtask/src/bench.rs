@@ -134,6 +134,10 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
                 size.largest_page,
             ),
             ("verifier worker, gzipped", size.worker),
+            (
+                "everything, as brotli (what browsers that accept it load)",
+                size.brotli,
+            ),
         ] {
             figures.push(figure(
                 "bundle",
@@ -147,6 +151,17 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
                 true,
             ));
         }
+        figures.push(figure(
+            "bundle",
+            "everything, as brotli (what a browser that accepts it loads)",
+            "KB",
+            false,
+            &[size.brotli as f64 / 1000.0],
+            "everything, gzipped",
+            &[size.total() as f64 / 1000.0],
+            "none (reported)",
+            true,
+        ));
     }
 
     let report = json!({

@@ -118,7 +118,8 @@ fn build_app(env: &tools::ToolEnv) -> Result<(), Failed> {
     report_bundle_size()
 }
 
-/// Gzipped sizes of the built app.
+/// Sizes of the built app as the server sends it to a browser that accepts gzip: each file's
+/// `.gz` copy where the build made one (`app::precompress`), else the file itself.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct BundleSize {
     /// The UI shell: the page, its styles, and the app's JavaScript and wasm without its pages,
@@ -130,6 +131,8 @@ pub(crate) struct BundleSize {
     pub largest_page: usize,
     /// The verifier worker (`verifier*`), loaded when the light node first runs.
     pub worker: usize,
+    /// Everything, as sent to a browser that accepts brotli (every browser since 2017).
+    pub brotli: usize,
 }
 
 impl BundleSize {
@@ -152,12 +155,19 @@ pub(crate) fn bundle_size() -> Result<BundleSize, Failed> {
             .extension()
             .and_then(|e| e.to_str())
             .unwrap_or_default();
-        if !matches!(ext, "wasm" | "js" | "css" | "html") {
+        if !app::COMPRESSIBLE.contains(&ext) {
             continue;
         }
-        let bytes = std::fs::read(&path)
-            .map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
-        let gz = gzip_len(&bytes);
+        let len = |suffix: &str| {
+            let mut copy = path.as_os_str().to_owned();
+            copy.push(suffix);
+            std::fs::metadata(&copy)
+                .or_else(|_| std::fs::metadata(&path))
+                .map(|m| m.len() as usize)
+                .map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))
+        };
+        let (bytes, gz, br) = (len("")?, len(".gz")?, len(".br")?);
+        size.brotli += br;
         if name.starts_with("verifier") {
             size.worker += gz;
         } else if let Some(file) = name.strip_prefix("pkg/")
@@ -168,17 +178,14 @@ pub(crate) fn bundle_size() -> Result<BundleSize, Failed> {
         } else {
             size.shell += gz;
         }
-        println!(
-            "bundle: {name:<48} {:>9} bytes, {gz:>8} bytes gzipped",
-            bytes.len()
-        );
+        println!("bundle: {name:<48} {bytes:>9} bytes, {gz:>8} gzip, {br:>8} brotli");
     }
     size.largest_page = largest_page(&chunks)?;
     Ok(size)
 }
 
 /// The files under `dist`, with their names relative to it, in order.
-fn dist_files(dist: &Path) -> Result<Vec<(PathBuf, String)>, Failed> {
+pub(crate) fn dist_files(dist: &Path) -> Result<Vec<(PathBuf, String)>, Failed> {
     let mut files = Vec::new();
     let mut dirs = vec![dist.to_path_buf()];
     while let Some(dir) = dirs.pop() {
@@ -213,21 +220,15 @@ fn report_bundle_size() -> Result<(), Failed> {
     let size = bundle_size()?;
     let kb = |bytes: usize| bytes as f64 / 1000.0;
     println!(
-        "bundle: UI shell {:.1} KB gzipped; pages {:.1} KB (the largest page {:.1} KB); verifier worker {:.1} KB; total {:.1} KB",
+        "bundle: UI shell {:.1} KB gzipped; pages {:.1} KB (the largest page {:.1} KB); verifier worker {:.1} KB; total {:.1} KB ({:.1} KB with brotli)",
         kb(size.shell),
         kb(size.pages),
         kb(size.largest_page),
         kb(size.worker),
         kb(size.total()),
+        kb(size.brotli),
     );
     Ok(())
-}
-
-fn gzip_len(bytes: &[u8]) -> usize {
-    use std::io::Write;
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(bytes).expect("writing to a Vec cannot fail");
-    enc.finish().expect("writing to a Vec cannot fail").len()
 }
 
 fn test() -> Result<(), Failed> {
