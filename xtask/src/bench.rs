@@ -134,10 +134,6 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
                 size.largest_page,
             ),
             ("verifier worker, gzipped", size.worker),
-            (
-                "everything, as brotli (what browsers that accept it load)",
-                size.brotli,
-            ),
         ] {
             figures.push(figure(
                 "bundle",

@@ -195,6 +195,12 @@ pub fn execute_block_recovered(
 
     evm.set_block(block_env);
     let mut user_gas = 0u64;
+    // Without entries, the block's senders are recovered here, together.
+    let recovered = if recovered.is_empty() {
+        Recovered::decode_all(&attributes.transactions, 1)
+    } else {
+        recovered
+    };
     let mut recovered = recovered.into_iter();
     for (index, raw) in attributes.transactions.iter().enumerate() {
         let decoded = match recovered.next() {

@@ -5,7 +5,10 @@ use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_rlp::Decodable;
 
-use super::{DEPOSIT_TX_TYPE, Deposit, sender::recover_sender};
+use super::{
+    DEPOSIT_TX_TYPE, Deposit,
+    sender::{recover_all, recover_sender},
+};
 
 /// Why raw transaction bytes cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,7 +50,15 @@ impl L2Transaction {
     }
 
     /// Decodes a signed user transaction and recovers its sender.
-    pub fn decode_signed(mut raw: &[u8]) -> Result<(TxEnvelope, Address), TransactionError> {
+    pub fn decode_signed(raw: &[u8]) -> Result<(TxEnvelope, Address), TransactionError> {
+        let tx = Self::decode_envelope(raw)?;
+        let sender = recover_sender(&tx).ok_or(TransactionError::BadSignature)?;
+        Ok((tx, sender))
+    }
+
+    /// [`L2Transaction::decode_signed`] without the sender: the envelope, if it is one an L2
+    /// block may carry.
+    fn decode_envelope(mut raw: &[u8]) -> Result<TxEnvelope, TransactionError> {
         if raw.first() == Some(&DEPOSIT_TX_TYPE) {
             return Err(TransactionError::DepositNotAllowed);
         }
@@ -62,8 +73,7 @@ impl L2Transaction {
         if tx.is_eip4844() {
             return Err(TransactionError::BlobNotAllowed);
         }
-        let sender = recover_sender(&tx).ok_or(TransactionError::BadSignature)?;
-        Ok((tx, sender))
+        Ok(tx)
     }
 
     /// Decodes any L2 transaction (deposit or user) from its EIP-2718 bytes.
@@ -140,19 +150,18 @@ impl Recovered {
 
     /// Decodes many, in order, on up to `threads` threads. Recovering a sender is most of the cost
     /// of a transfer, and each is independent of the others. In the browser, where the light node
-    /// has no threads to start, it is one after another.
+    /// has no threads to start, it is one after another. Each thread recovers its senders together,
+    /// sharing the work they have in common (`sender::recover_all`).
     pub fn decode_all(raw: &[Bytes], threads: usize) -> Vec<Self> {
         let threads = threads.clamp(1, raw.len().max(1));
         if threads == 1 || cfg!(target_family = "wasm") {
-            return raw.iter().cloned().map(Self::decode).collect();
+            return Self::decode_together(raw);
         }
         let chunk = raw.len().div_ceil(threads);
         std::thread::scope(|scope| {
             let parts: Vec<_> = raw
                 .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || part.iter().cloned().map(Self::decode).collect::<Vec<_>>())
-                })
+                .map(|part| scope.spawn(move || Self::decode_together(part)))
                 .collect();
             parts
                 .into_iter()
@@ -162,6 +171,34 @@ impl Recovered {
                 })
                 .collect()
         })
+    }
+
+    /// Decodes each as [`Recovered::decode`] does, recovering the senders together.
+    fn decode_together(raw: &[Bytes]) -> Vec<Self> {
+        let envelopes: Vec<_> = raw
+            .iter()
+            .map(|r| L2Transaction::decode_envelope(r))
+            .collect();
+        let signed: Vec<_> = envelopes
+            .iter()
+            .flatten()
+            .map(|tx| (*tx.signature(), tx.signature_hash()))
+            .collect();
+        let mut senders = recover_all(&signed).into_iter();
+        raw.iter()
+            .zip(envelopes)
+            .map(|(raw, envelope)| {
+                // One sender per envelope, in order, whatever the signature gave.
+                let decoded = envelope.and_then(|tx| {
+                    let sender = senders.next().flatten();
+                    Ok((tx, sender.ok_or(TransactionError::BadSignature)?))
+                });
+                Self {
+                    raw: raw.clone(),
+                    decoded,
+                }
+            })
+            .collect()
     }
 
     /// The bytes it was decoded from.
