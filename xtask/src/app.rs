@@ -98,14 +98,15 @@ fn precompress(dist: &Path) -> Result<(), Failed> {
 /// A compressor: a file's bytes to their compressed form.
 type Encoder = fn(&[u8]) -> std::io::Result<Vec<u8>>;
 
-fn extension(path: &Path) -> &str {
+/// A file's extension, or "" without one.
+pub(crate) fn extension(path: &Path) -> &str {
     path.extension()
         .and_then(|e| e.to_str())
         .unwrap_or_default()
 }
 
 /// Gzip as zopfli writes it, with its default 15 iterations.
-pub(crate) fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     zopfli::compress(
         zopfli::Options::default(),

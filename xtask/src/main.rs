@@ -151,11 +151,7 @@ pub(crate) fn bundle_size() -> Result<BundleSize, Failed> {
     let mut size = BundleSize::default();
     let mut chunks = std::collections::HashMap::new();
     for (path, name) in dist_files(&dist)? {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or_default();
-        if !app::COMPRESSIBLE.contains(&ext) {
+        if !app::COMPRESSIBLE.contains(&app::extension(&path)) {
             continue;
         }
         let len = |suffix: &str| {

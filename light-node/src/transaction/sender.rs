@@ -20,6 +20,7 @@
 
 use alloy_consensus::{TxEnvelope, crypto::SECP256K1N_HALF};
 use alloy_primitives::{Address, B256, Signature};
+use k256::{AffinePoint, ProjectivePoint, Scalar};
 
 /// The address that signed the transaction, or `None` when its signature is invalid: `r` or `s`
 /// zero or not below the curve's order, `s` in the order's upper half (EIP-2), or no curve point
@@ -46,8 +47,6 @@ pub(crate) fn recover_all(signed: &[(Signature, B256)]) -> Vec<Option<Address>> 
     #[cfg(not(feature = "secp256k1"))]
     return recover_all_k256(signed);
 }
-
-use k256::{AffinePoint, ProjectivePoint, Scalar};
 
 /// A signature's values, checked: `r` and `s` in range and not zero, and the point `R`.
 #[cfg_attr(feature = "secp256k1", allow(dead_code))]
