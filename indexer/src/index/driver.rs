@@ -8,7 +8,7 @@ use std::{
 };
 
 use alloy_consensus::Transaction as _;
-use alloy_primitives::{B256, Bytes};
+use alloy_primitives::{Address, B256, Bytes};
 use light_node::{BlockSource, DeriveError, DerivedBlock, Deriver, L2State, L2Transaction};
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -692,14 +692,13 @@ fn block_write(derived: &DerivedBlock, state: &mut L2State) -> Result<BlockWrite
         }
         transactions.push(row);
     }
-    let mut touched = Vec::new();
-    for t in &transactions {
-        for a in t.accounts() {
-            if !touched.contains(&a) {
-                touched.push(a);
-            }
-        }
-    }
+    // In order of first appearance; the set keeps the check linear in the block's size.
+    let mut seen = HashSet::new();
+    let touched: Vec<Address> = transactions
+        .iter()
+        .flat_map(TxRow::accounts)
+        .filter(|a| seen.insert(*a))
+        .collect();
     state.root = header.state_root;
     let mut accounts = Vec::with_capacity(touched.len());
     for address in touched {

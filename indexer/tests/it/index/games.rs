@@ -106,20 +106,30 @@ async fn wrong_proposals_are_challenged_and_lose_with_the_proposals_built_on_the
     let rollup = rollup(&x);
     let count = rollup.proposalCount().call().await.expect("count");
     let deadline = Instant::now() + Duration::from_secs(180);
-    'settled: loop {
-        assert!(
-            Instant::now() < deadline,
-            "wrong proposals below {count} stay unsettled"
-        );
+    loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
+        let mut unsettled = Vec::new();
         for index in 0..count {
             let p = rollup.proposal(index).call().await.expect("proposal");
             let derived = x.shared().db.output_root(p.l2Block).await.expect("db");
-            if derived.is_none_or(|d| d != p.outputRoot && !p.lost) {
-                continue 'settled;
+            // A wrong proposal settles by losing its game, or without one when a proposal it
+            // builds on lost first (the challenger does not challenge invalid proposals).
+            let valid = rollup.isValid(index).call().await.expect("isValid");
+            if derived.is_none_or(|d| d != p.outputRoot && !p.lost && valid) {
+                unsettled.push(format!(
+                    "{index} (block {}, derived {derived:?}, open games {})",
+                    p.l2Block, p.openGames
+                ));
             }
         }
-        break;
+        if unsettled.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "wrong proposals below {count} stay unsettled: {}",
+            unsettled.join(", ")
+        );
     }
     wait_index_at_l1_head(&x).await;
 
@@ -140,12 +150,8 @@ async fn wrong_proposals_are_challenged_and_lose_with_the_proposals_built_on_the
             Some(derived == p.outputRoot),
             "proposal {index}"
         );
-        if derived != p.outputRoot {
-            wrong += 1;
-            assert!(p.lost, "wrong proposal {index} lost its game");
+        if p.lost {
             lost.insert(index);
-        } else {
-            assert!(!p.lost, "honest proposal {index} never loses");
         }
         // Valid exactly when neither it nor a proposal it builds on lost.
         let mut ancestor_lost = lost.contains(&index);
@@ -154,6 +160,15 @@ async fn wrong_proposals_are_challenged_and_lose_with_the_proposals_built_on_the
             ancestor_lost = lost.contains(&parent);
             parent = rollup.proposal(parent).call().await.expect("parent").parent;
         }
+        if derived != p.outputRoot {
+            wrong += 1;
+            assert!(
+                ancestor_lost,
+                "wrong proposal {index} lost its game, or builds on one that did"
+            );
+        } else {
+            assert!(!p.lost, "honest proposal {index} never loses");
+        }
         let valid = rollup.isValid(index).call().await.expect("isValid");
         assert_eq!(valid, !ancestor_lost, "proposal {index}");
         if !valid {
@@ -161,6 +176,7 @@ async fn wrong_proposals_are_challenged_and_lose_with_the_proposals_built_on_the
         }
     }
     assert!(wrong >= 2, "the faulty proposer made wrong proposals");
+    assert!(lost.len() >= 2, "wrong proposals lost their games");
 
     // Every game: the challenger's, played to the arbiter, won, and paid.
     let games: Page<GameView> = x.get_ok("/games?limit=100").await;
