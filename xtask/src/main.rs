@@ -54,7 +54,10 @@ fn main() -> ExitCode {
 
 /// The workspace root (the parent of this crate's folder).
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // `cargo run` names the package's folder at run time too. That one is right even when the
+    // binary in a shared target folder was last linked from another checkout of the workspace.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .parent()
         .expect("xtask lives in the workspace")
         .into()
