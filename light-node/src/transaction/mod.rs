@@ -1,6 +1,7 @@
 //! L2 transactions and receipts: user transactions are ordinary EIP-2718 envelopes, deposits are the
 //! rollup's own type 0x7e.
 
+mod curve;
 mod deposit;
 mod l2;
 mod receipt;

@@ -4,23 +4,27 @@
 //! Without the `secp256k1` feature the light node recovers with the pure-Rust k256, which builds
 //! for wasm; with it (the server), with libsecp256k1 through alloy.
 //!
-//! The k256 path is ECDSA public-key recovery, `Q = r⁻¹·(s·R − z·G)`, computed with k256's own
-//! scalar, point and multi-scalar routines. It differs from `VerifyingKey::recover_from_prehash`,
-//! which alloy's k256 backend calls, in two ways that change no result:
+//! The k256 path is ECDSA public-key recovery, `Q = r⁻¹·(s·R − z·G)`, with k256's scalars and field
+//! and the variable-time point arithmetic of [`super::curve`]. It differs from
+//! `VerifyingKey::recover_from_prehash`, which alloy's k256 backend calls, in ways that change no
+//! result:
 //! - that function verifies the signature against the key it has just recovered. The check cannot
 //!   fail: for any valid `r`, `s` and point `R` with `x(R) = r`, the recovered `Q` satisfies
 //!   `z/s·G + r/s·Q = R`, whose x-coordinate is `r`. It doubles the cost, so it is left out;
-//! - `r` is inverted in variable time. Every input here is public (transactions are broadcast),
-//!   so constant-time code buys nothing.
+//! - it runs in constant time. Every input here is public (transactions are broadcast), so
+//!   constant-time code buys nothing, and the variable-time multiplication costs about two thirds
+//!   as much natively and half as much in wasm (docs/benchmarks.md, light node).
 //!
 //! [`recover_all`] recovers many senders at once, such as a block's, and shares two inversions
-//! among them (Montgomery's trick, k256's `BatchInvert` and `BatchNormalize`): one for all the `r`
-//! values, one for the recovered points' coordinates. Each costs about as much as a sender's whole
-//! point arithmetic spends in a few dozen additions, so a block of many transfers recovers faster.
+//! among them (Montgomery's trick): one for all the `r` values (k256's `BatchInvert`), one for the
+//! recovered points' coordinates. Each costs about as much as a sender's whole point arithmetic
+//! spends in a few dozen additions, so a block of many transfers recovers faster.
 
 use alloy_consensus::{TxEnvelope, crypto::SECP256K1N_HALF};
 use alloy_primitives::{Address, B256, Signature};
-use k256::{AffinePoint, ProjectivePoint, Scalar};
+use k256::Scalar;
+
+use super::curve::{self, Affine};
 
 /// The address that signed the transaction, or `None` when its signature is invalid: `r` or `s`
 /// zero or not below the curve's order, `s` in the order's upper half (EIP-2), or no curve point
@@ -53,7 +57,7 @@ pub(crate) fn recover_all(signed: &[(Signature, B256)]) -> Vec<Option<Address>> 
 struct Parts {
     r: Scalar,
     s: Scalar,
-    big_r: AffinePoint,
+    big_r: Affine,
     z: Scalar,
 }
 
@@ -62,7 +66,7 @@ impl Parts {
     fn of(signature: &Signature, hash: &B256) -> Option<Self> {
         use k256::{
             FieldBytes, U256,
-            elliptic_curve::{PrimeField, ops::Reduce, point::DecompressPoint, subtle::Choice},
+            elliptic_curve::{PrimeField, ops::Reduce},
         };
 
         let r_bytes = FieldBytes::from(signature.r().to_be_bytes::<32>());
@@ -73,32 +77,38 @@ impl Parts {
             return None;
         }
         // Ethereum's recovery id is the y parity alone: R's x-coordinate is r itself, never r + n.
-        let big_r = Option::<AffinePoint>::from(AffinePoint::decompress(
-            &r_bytes,
-            Choice::from(u8::from(signature.v())),
-        ))?;
+        let big_r = Affine::decompress(&r_bytes, signature.v())?;
         let z = <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(hash.0));
         Some(Self { r, s, big_r, z })
     }
 
     /// `Q = r⁻¹·(s·R − z·G)`, given `r⁻¹`.
-    fn key(&self, r_inv: &Scalar) -> ProjectivePoint {
-        use k256::elliptic_curve::ops::LinearCombination;
+    fn key(&self, r_inv: &Scalar) -> curve::Jacobian {
         let u1 = -(*r_inv * self.z);
         let u2 = *r_inv * self.s;
-        ProjectivePoint::lincomb(&ProjectivePoint::GENERATOR, &u1, &self.big_r.into(), &u2)
+        curve::mul_add(&u1, &u2, &self.big_r).unwrap_or_else(|| self.key_k256(&u1, &u2))
+    }
+
+    /// `u1·G + u2·R` by k256's constant-time multiplication, for a scalar that
+    /// [`curve::mul_add`] could not split within its bound (which the method excludes).
+    #[cold]
+    fn key_k256(&self, u1: &Scalar, u2: &Scalar) -> curve::Jacobian {
+        use k256::{
+            AffinePoint, EncodedPoint, ProjectivePoint,
+            elliptic_curve::{ops::LinearCombination, sec1::FromEncodedPoint},
+        };
+        let raw = self.big_r.to_raw();
+        let encoded = EncodedPoint::from_untagged_bytes(&raw.into());
+        let big_r = AffinePoint::from_encoded_point(&encoded).unwrap_or(AffinePoint::IDENTITY);
+        let q = ProjectivePoint::lincomb(&ProjectivePoint::GENERATOR, u1, &big_r.into(), u2);
+        curve::Jacobian::from_k256(&q.to_affine())
     }
 }
 
-/// The address of a recovered key, or `None` for the point at infinity.
+/// The address of a recovered key.
 #[cfg_attr(feature = "secp256k1", allow(dead_code))]
-fn address(key: AffinePoint) -> Option<Address> {
-    use k256::elliptic_curve::{group::prime::PrimeCurveAffine, sec1::ToEncodedPoint};
-    if bool::from(key.is_identity()) {
-        return None;
-    }
-    let point = key.to_encoded_point(false);
-    Some(Address::from_raw_public_key(&point.as_bytes()[1..]))
+fn address(key: Affine) -> Address {
+    Address::from_raw_public_key(&key.to_raw())
 }
 
 /// Recovery with k256; see the module's documentation.
@@ -107,13 +117,13 @@ fn recover_k256(signature: &Signature, hash: &B256) -> Option<Address> {
     use k256::elliptic_curve::ops::Invert;
     let parts = Parts::of(signature, hash)?;
     let r_inv = Option::<Scalar>::from(parts.r.invert_vartime())?;
-    address(parts.key(&r_inv).to_affine())
+    curve::to_affine_all(&[parts.key(&r_inv)])[0].map(address)
 }
 
 /// [`recover_all`] with k256, sharing the inversions; see the module's documentation.
 #[cfg_attr(feature = "secp256k1", allow(dead_code))]
 fn recover_all_k256(signed: &[(Signature, B256)]) -> Vec<Option<Address>> {
-    use k256::elliptic_curve::{BatchNormalize, ops::BatchInvert};
+    use k256::elliptic_curve::ops::BatchInvert;
 
     let parts: Vec<Option<Parts>> = signed
         .iter()
@@ -132,16 +142,16 @@ fn recover_all_k256(signed: &[(Signature, B256)]) -> Vec<Option<Address>> {
     let Some(r_invs) = inverted else {
         return signed.iter().map(|(s, h)| recover(s, h)).collect();
     };
-    let keys: Vec<ProjectivePoint> = parts
+    let keys: Vec<curve::Jacobian> = parts
         .iter()
         .flatten()
         .zip(&r_invs)
         .map(|(p, r_inv)| p.key(r_inv))
         .collect();
-    let mut keys = ProjectivePoint::batch_normalize(keys.as_slice()).into_iter();
+    let mut keys = curve::to_affine_all(&keys).into_iter();
     parts
         .iter()
-        .map(|p| p.as_ref().and_then(|_| keys.next()).and_then(address))
+        .map(|p| p.as_ref().and_then(|_| keys.next()).flatten().map(address))
         .collect()
 }
 
