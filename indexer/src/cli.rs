@@ -124,6 +124,10 @@ pub struct DevnetArgs {
     /// every block fits in one L1 transaction even uncompressed; at most the batch size limit).
     #[arg(long)]
     pub max_block_bytes: Option<usize>,
+    /// Most transactions the sequencer's pool holds in all (default 20,000); beyond it
+    /// `eth_sendRawTransaction` refuses new ones until a block makes room.
+    #[arg(long)]
+    pub max_pool_size: Option<usize>,
 }
 
 impl Cli {
@@ -337,6 +341,10 @@ async fn start_roles(
             config.chain.max_batch_size
         );
         config.sequencer.max_block_bytes = bytes;
+    }
+    if let Some(size) = args.max_pool_size {
+        eyre::ensure!(size > 0, "--max-pool-size must be at least 1");
+        config.sequencer.pool.max_pool_size = size;
     }
     match devnet::start(config.clone()).await {
         Err(devnet::DevnetError::StaleL1 { .. }) if own_anvil => {

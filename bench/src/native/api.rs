@@ -19,10 +19,11 @@ use bench::{Figure, workload::Key};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::sequencer::{
-    MAX_BLOCK_BYTES, Processes, Rpc, devnet, free_port, fund, logged, transfer,
-};
+use super::sequencer::{Processes, Rpc, devnet, free_port, fund, logged, transfer};
 
+/// Most bytes of transactions in one L2 block of the devnet that makes the index (the index's
+/// layout, `v2` in `cache_dir`: blocks of up to about 7,700 transfers, one round of the senders').
+const INDEX_BLOCK_BYTES: usize = 2 * 1024 * 1024;
 /// The request rate of every run.
 const RATE: u32 = 1_000;
 /// The goal for every route's p99 at [`RATE`], in milliseconds.
@@ -155,7 +156,7 @@ fn ensure_index(indexer: &Path, anvil: &str, transfers: usize) -> (PathBuf, Inde
     let log_path = building.join("devnet.log");
     let mut server = logged(
         devnet(indexer, &l1_url, &building.join("devnet"), http, l2)
-            .args(["--max-block-bytes", &MAX_BLOCK_BYTES.to_string()]),
+            .args(["--max-block-bytes", &INDEX_BLOCK_BYTES.to_string()]),
         &log_path,
     )
     .spawn()
