@@ -337,6 +337,11 @@ fn wnaf(k: u128, w: usize) -> [i8; WNAF_LEN] {
     digits
 }
 
+/// `−λ mod n`, where `λ·(x, y) = (β·x, y)`.
+const MINUS_LAMBDA: U256 = U256::from_be_bytes(hex!(
+    "ac9c52b33fa3cf1f5ad9e3fd77ed9ba4a880b9fc8ec739c2e0cfc810b51283cf"
+));
+
 /// `k` split as `k ≡ k1 + k2·λ (mod n)`, each half given as its sign (true: negative) and its
 /// magnitude, which is below 2^128; `None` if one were not (the method's bound excludes it).
 ///
@@ -356,10 +361,6 @@ fn split(k: &Scalar) -> Option<[(bool, u128); 2]> {
     const MINUS_B2: U256 = U256::from_be_bytes(hex!(
         "fffffffffffffffffffffffffffffffe8a280ac50774346dd765cda83db1562c"
     ));
-    const MINUS_LAMBDA: U256 = U256::from_be_bytes(hex!(
-        "ac9c52b33fa3cf1f5ad9e3fd77ed9ba4a880b9fc8ec739c2e0cfc810b51283cf"
-    ));
-
     let k_int = U256::from_be_bytes::<32>(k.to_repr().into());
     // round(k·g / 2^384)
     let rounded = |g: U256| -> Scalar {
@@ -453,9 +454,7 @@ mod tests {
     }
 
     fn edge_scalars() -> Vec<Scalar> {
-        let lambda = -scalar(U256::from_be_bytes(hex!(
-            "ac9c52b33fa3cf1f5ad9e3fd77ed9ba4a880b9fc8ec739c2e0cfc810b51283cf"
-        )));
+        let lambda = -scalar(MINUS_LAMBDA);
         let mut edges = vec![
             Scalar::ZERO,
             Scalar::ONE,
@@ -475,8 +474,8 @@ mod tests {
         edges
     }
 
-    /// k256's affine point as ours, or `None` for infinity.
-    fn ours(p: &ProjectivePoint) -> Option<[u8; 64]> {
+    /// k256's point as `x ‖ y`, or `None` for infinity.
+    fn raw(p: &ProjectivePoint) -> Option<[u8; 64]> {
         let encoded = p.to_affine().to_encoded_point(false);
         encoded
             .as_bytes()
@@ -485,7 +484,7 @@ mod tests {
     }
 
     fn affine(p: &ProjectivePoint) -> Affine {
-        let raw = ours(p).expect("a finite point");
+        let raw = raw(p).expect("a finite point");
         Affine {
             x: field(raw[..32].try_into().expect("32 bytes")),
             y: field(raw[32..].try_into().expect("32 bytes")),
@@ -503,10 +502,10 @@ mod tests {
         for (i, (p, q)) in tables.g.iter().zip(&tables.g_lambda).enumerate() {
             let k = Scalar::from(2 * i as u64 + 1);
             let expected = ProjectivePoint::mul_by_generator(&k);
-            assert_eq!(Some(p.to_raw()), ours(&expected), "{}G", 2 * i + 1);
+            assert_eq!(Some(p.to_raw()), raw(&expected), "{}G", 2 * i + 1);
             assert_eq!(
                 Some(q.to_raw()),
-                ours(&expected.endomorphism()),
+                raw(&expected.endomorphism()),
                 "{}·λG",
                 2 * i + 1
             );
@@ -549,9 +548,7 @@ mod tests {
 
     #[test]
     fn split_halves_are_short_and_recombine() {
-        let lambda = -scalar(U256::from_be_bytes(hex!(
-            "ac9c52b33fa3cf1f5ad9e3fd77ed9ba4a880b9fc8ec739c2e0cfc810b51283cf"
-        )));
+        let lambda = -scalar(MINUS_LAMBDA);
         assert_eq!(
             lambda * lambda * lambda,
             Scalar::ONE,
@@ -579,7 +576,7 @@ mod tests {
         for (i, r) in points.iter().enumerate() {
             for (u1, u2) in u1s.iter().zip(u2s.iter().cycle().skip(i)) {
                 let expected = ProjectivePoint::lincomb(&ProjectivePoint::GENERATOR, u1, r, u2);
-                assert_eq!(result(mul_add(u1, u2, &affine(r))), ours(&expected));
+                assert_eq!(result(mul_add(u1, u2, &affine(r))), raw(&expected));
             }
         }
     }
@@ -604,12 +601,12 @@ mod tests {
                 for target in [Scalar::ZERO, Scalar::ONE, -Scalar::ONE, k, -k, k + k] {
                     let u1 = target - k * u2;
                     let got = result(mul_add(&u1, &u2, &r));
-                    assert_eq!(got, ours(&ProjectivePoint::mul_by_generator(&target)));
+                    assert_eq!(got, raw(&ProjectivePoint::mul_by_generator(&target)));
                 }
             }
             // Doubling a point in an addition: u1·G + u2·R with u1·G = u2·R.
             let got = result(mul_add(&k, &Scalar::ONE, &r));
-            assert_eq!(got, ours(&r_point.double()));
+            assert_eq!(got, raw(&r_point.double()));
         }
     }
 
@@ -619,7 +616,7 @@ mod tests {
             let p = ProjectivePoint::mul_by_generator(&Scalar::from(k));
             (
                 Jacobian::from_affine(&affine(&p)).double(),
-                ours(&p.double()),
+                raw(&p.double()),
             )
         };
         let (a, a_raw) = finite(5);
@@ -659,7 +656,7 @@ mod tests {
                 .map(ProjectivePoint::from);
                 assert_eq!(
                     Affine::decompress(&bytes, odd).map(Affine::to_raw),
-                    theirs.and_then(|p| ours(&p)),
+                    theirs.and_then(|p| raw(&p)),
                     "x {x}"
                 );
             }
