@@ -19,7 +19,7 @@ use crate::{
     settings::{self, Settings},
 };
 
-/// Where trunk puts the worker's loader.
+/// The worker's loader, which `cargo xtask` writes beside its bindings (xtask/src/app.rs).
 const WORKER_URL: &str = "/verifier_loader.js";
 /// The most verified roots kept in this browser (the newest blocks win).
 const MAX_ROOTS: usize = 2_000;

@@ -56,7 +56,7 @@ pub struct FollowArgs {
     /// Where the explorer (app, REST API) listens.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub http_addr: SocketAddr,
-    /// The built web app (trunk's output folder).
+    /// The built web app (`cargo xtask` builds it into `dist/`).
     #[arg(long, env = "EXPLORER_DIST", default_value = "dist")]
     pub dist: PathBuf,
     /// Folder for the server's data.
@@ -82,7 +82,7 @@ pub struct DevnetArgs {
     /// Where the explorer (app, REST API) listens.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub http_addr: SocketAddr,
-    /// The built web app (trunk's output folder).
+    /// The built web app (`cargo xtask` builds it into `dist/`).
     #[arg(long, env = "EXPLORER_DIST", default_value = "dist")]
     pub dist: PathBuf,
     /// Folder for the server's data and logs.

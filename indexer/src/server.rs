@@ -22,7 +22,7 @@ use crate::api::{self, ApiState};
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// The web app has not been built.
-    #[error("the web app is not built: {} has no index.html (run `cargo xtask run`, which builds it with trunk, or pass --dist)", dist.display())]
+    #[error("the web app is not built: {} has no index.html (run `cargo xtask run`, which builds it, or pass --dist)", dist.display())]
     DistMissing {
         /// The folder that was checked.
         dist: PathBuf,

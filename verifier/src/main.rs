@@ -1,4 +1,4 @@
-//! Entry point of the verifier worker (built by trunk as a Web Worker).
+//! Entry point of the verifier worker (built by `cargo xtask` as a Web Worker, xtask/src/app.rs).
 
 fn main() {
     #[cfg(target_arch = "wasm32")]

@@ -1,7 +1,8 @@
-//! Building the web app for `dist/`: the app's wasm split into the UI shell and its pages' chunks,
-//! then trunk for the page, its styles and the verifier worker.
+//! Building the web app into `dist/`: the app's wasm split into the UI shell and its pages'
+//! chunks, the verifier worker, the page and its styles.
 //!
-//! Trunk links and optimises a crate's wasm as one module, so the app is built here instead:
+//! The app is built as cargo-leptos builds a split app, since a bundler links and optimises a
+//! crate's wasm as one module:
 //! 1. cargo builds the app with its `split` feature, linked with its relocations (`app/build.rs`);
 //! 2. the splitter (`wasm_split_cli_support`, as cargo-leptos runs it) cuts every split point (a
 //!    group of pages, `app/src/pages.rs`) and the code only it reaches into a chunk of its own, code
@@ -9,9 +10,12 @@
 //! 3. wasm-bindgen makes the UI shell's bindings, keeping the exports the chunks link against;
 //! 4. `wasm-opt -Oz` shrinks the shell and every chunk.
 //!
-//! The result goes to `app/pkg/`, which `index.html` copies into `dist/pkg/` and starts. Last,
-//! every file of `dist/` the browser loads gets compressed copies beside it (`NAME.gz`, `NAME.br`),
-//! which the server sends to browsers that accept them (`indexer/src/server.rs`).
+//! All of it goes to `dist/pkg/`, which `index.html` starts. The verifier worker is built with its
+//! own profile (`wasm-verifier`), bound for a classic worker script (`--target no-modules`), run
+//! through `wasm-opt -O3`, and started by a two-line loader (`verifier_loader.js`). `index.html`
+//! and `style/main.css` are copied as they are. Last, every file of `dist/` the browser loads gets
+//! compressed copies beside it (`NAME.gz`, `NAME.br`), which the server sends to browsers that
+//! accept them (`indexer/src/server.rs`).
 
 use std::{
     collections::HashMap,
@@ -20,21 +24,129 @@ use std::{
 
 use crate::{Cmd, Failed, root, target_dir, tools::ToolEnv};
 
-/// Where the split app is written, for trunk to copy (`index.html`).
-fn pkg_dir() -> PathBuf {
-    root().join("app/pkg")
+/// The built app, which the server serves.
+fn dist_dir() -> PathBuf {
+    root().join("dist")
 }
 
-/// Builds `dist/`: the split app, then trunk.
+/// What the worker's loader runs: the bindings, then the module (the same URLs the page's
+/// `new Worker("/verifier_loader.js")` resolves them against).
+const WORKER_LOADER: &str =
+    "importScripts(\"./verifier.js\");wasm_bindgen(\"./verifier_bg.wasm\");\n";
+
+/// The files copied into `dist/` as they are: (from the workspace root, to `dist/`).
+const STATIC_FILES: [(&str, &str); 2] =
+    [("index.html", "index.html"), ("style/main.css", "main.css")];
+
+/// Builds `dist/` afresh: the split app, the worker, the page and its styles, compressed copies.
 pub(crate) fn build(env: &ToolEnv) -> Result<(), Failed> {
-    Cmd::new("cargo").arg("fetch").current_dir(root()).run()?;
-    build_split(env)?;
-    Cmd::new("trunk")
-        .args(["build", "index.html", "--release"])
+    compile(None)?;
+    finish(env)
+}
+
+/// The target folder of the release wasm builds with `profile` (the app's `wasm-release`; the
+/// worker's and the light node's browser benchmark's `wasm-verifier`): one per profile, apart from
+/// the workspace's, so that `cargo xtask bench` can compile them side by side and while the native
+/// benchmarks build. (Builds with different profiles share no compiled code.)
+pub(crate) fn wasm_target_dir(profile: &str) -> PathBuf {
+    target_dir().join("wasm-builds").join(profile)
+}
+
+/// `cargo` for a release wasm build with `profile`, in its [`wasm_target_dir`].
+pub(crate) fn wasm_cargo(profile: &str) -> Cmd {
+    Cmd::new("cargo")
         .current_dir(root())
+        .env("CARGO_TARGET_DIR", wasm_target_dir(profile))
+}
+
+/// Compiles the app and the worker.
+pub(crate) fn compile(log: Option<&Path>) -> Result<(), Failed> {
+    compile_app(log)?;
+    compile_worker(log)
+}
+
+/// Compiles the app with its split points; with a `log`, cargo's output goes there.
+pub(crate) fn compile_app(log: Option<&Path>) -> Result<(), Failed> {
+    wasm_cargo("wasm-release")
+        .args([
+            "build",
+            "-p",
+            "app",
+            "--bin",
+            "app",
+            "--features",
+            "split",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm-release",
+        ])
+        .run_logged(log)
+}
+
+/// Compiles the verifier worker; with a `log`, cargo's output goes there.
+pub(crate) fn compile_worker(log: Option<&Path>) -> Result<(), Failed> {
+    wasm_cargo("wasm-verifier")
+        .args([
+            "build",
+            "-p",
+            "verifier",
+            "--bin",
+            "verifier",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm-verifier",
+        ])
+        .run_logged(log)
+}
+
+/// Makes `dist/` from what [`compile`] built.
+pub(crate) fn finish(env: &ToolEnv) -> Result<(), Failed> {
+    // A fresh folder: files of an earlier build (chunks the splitter no longer makes) must not
+    // linger, nor their compressed copies.
+    let dist = dist_dir();
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist)
+            .map_err(|e| Failed(format!("cannot empty {}: {e}", dist.display())))?;
+    }
+    build_split(env, &dist.join("pkg"))?;
+    build_worker(env, &dist)?;
+    for (from, to) in STATIC_FILES {
+        let (from, to) = (root().join(from), dist.join(to));
+        std::fs::copy(&from, &to).map_err(|e| {
+            Failed(format!(
+                "cannot copy {} to {}: {e}",
+                from.display(),
+                to.display()
+            ))
+        })?;
+    }
+    precompress(&dist)
+}
+
+/// The verifier worker: `verifier.js`, `verifier_bg.wasm` and `verifier_loader.js` in `dist`.
+fn build_worker(env: &ToolEnv, dist: &Path) -> Result<(), Failed> {
+    let linked =
+        wasm_target_dir("wasm-verifier").join("wasm32-unknown-unknown/wasm-verifier/verifier.wasm");
+    Cmd::new("wasm-bindgen")
+        .args([
+            "--target",
+            "no-modules",
+            "--no-typescript",
+            "--out-name",
+            "verifier",
+            "--out-dir",
+        ])
+        .arg(dist)
+        .arg(&linked)
         .env("PATH", &env.path)
         .run()?;
-    precompress(&root().join("dist"))
+    let module = dist.join("verifier_bg.wasm");
+    wasm_opt(env, "-O3", &module, &module)?;
+    let loader = dist.join("verifier_loader.js");
+    std::fs::write(&loader, WORKER_LOADER)
+        .map_err(|e| Failed(format!("cannot write {}: {e}", loader.display())))
 }
 
 /// The kinds of file the browser loads from `dist/`, which are sent compressed.
@@ -129,35 +241,15 @@ fn brotli(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-fn build_split(env: &ToolEnv) -> Result<(), Failed> {
-    Cmd::new("cargo")
-        .args([
-            "build",
-            "-p",
-            "app",
-            "--bin",
-            "app",
-            "--features",
-            "split",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            "wasm-release",
-        ])
-        .current_dir(root())
-        .run()?;
-    let linked = target_dir().join("wasm32-unknown-unknown/wasm-release/app.wasm");
+/// The app, split, bound and optimised into `pkg`.
+fn build_split(env: &ToolEnv, pkg: &Path) -> Result<(), Failed> {
+    let linked =
+        wasm_target_dir("wasm-release").join("wasm32-unknown-unknown/wasm-release/app.wasm");
     let input = std::fs::read(&linked)
         .map_err(|e| Failed(format!("cannot read {}: {e}", linked.display())))?;
 
-    // A fresh folder: chunks of an earlier build must not linger in dist/.
-    let pkg = pkg_dir();
-    if pkg.exists() {
-        std::fs::remove_dir_all(&pkg)
-            .map_err(|e| Failed(format!("cannot empty {}: {e}", pkg.display())))?;
-    }
     let work = work_dir();
-    for dir in [&pkg, &work] {
+    for dir in [pkg, &work] {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failed(format!("cannot create {}: {e}", dir.display())))?;
     }
@@ -165,7 +257,7 @@ fn build_split(env: &ToolEnv) -> Result<(), Failed> {
     println!("$ wasm-split {} (into {})", linked.display(), pkg.display());
     let split = wasm_split_cli_support::transform({
         let mut opts = wasm_split_cli_support::Options::new(&input);
-        opts.output_dir = &pkg;
+        opts.output_dir = pkg;
         opts.main_out_path = &shell;
         // Both are resolved from the folder the shell's JavaScript is served from.
         opts.main_module = "./app.js";
@@ -185,7 +277,7 @@ fn build_split(env: &ToolEnv) -> Result<(), Failed> {
             "app",
             "--out-dir",
         ])
-        .arg(&pkg)
+        .arg(pkg)
         .arg(&shell)
         .env("PATH", &env.path)
         .run()?;
@@ -198,7 +290,7 @@ fn build_split(env: &ToolEnv) -> Result<(), Failed> {
     let mut modules = vec![pkg.join("app_bg.wasm")];
     modules.extend(split.split_modules);
     for module in &modules {
-        optimise(env, module)?;
+        wasm_opt(env, "-Oz", module, module)?;
     }
     Ok(())
 }
@@ -222,12 +314,17 @@ pub(crate) fn manifest() -> Result<HashMap<String, Vec<String>>, Failed> {
     serde_json::from_str(&text).map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))
 }
 
-/// `wasm-opt -Oz` in place, with the wasm features the app is compiled with (`.cargo/config.toml`
-/// adds SIMD to rustc's defaults).
-fn optimise(env: &ToolEnv, module: &Path) -> Result<(), Failed> {
+/// `wasm-opt` at `level` from `input` to `output`, with the wasm features the app and the worker
+/// are compiled with (`.cargo/config.toml` adds SIMD to rustc's defaults).
+pub(crate) fn wasm_opt(
+    env: &ToolEnv,
+    level: &str,
+    input: &Path,
+    output: &Path,
+) -> Result<(), Failed> {
     Cmd::new("wasm-opt")
+        .arg(level)
         .args([
-            "-Oz",
             "--enable-simd",
             "--enable-bulk-memory",
             "--enable-nontrapping-float-to-int",
@@ -236,9 +333,9 @@ fn optimise(env: &ToolEnv, module: &Path) -> Result<(), Failed> {
             "--enable-multivalue",
             "--enable-reference-types",
         ])
-        .arg(module)
+        .arg(input)
         .arg("-o")
-        .arg(module)
+        .arg(output)
         .env("PATH", &env.path)
         .run_quiet()
 }

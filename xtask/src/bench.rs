@@ -2,6 +2,8 @@
 //! ratio with min/median/max over repeated runs, written to `target/bench/report.json` and printed
 //! as a markdown table (a full run also refreshes the table in `docs/benchmarks.md`).
 
+use std::path::PathBuf;
+
 use serde_json::{Value, json};
 
 use crate::{Cmd, Failed, bundle_size, root, step, target_dir, tools::Tools};
@@ -39,9 +41,6 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
     if names.is_empty() {
         names = ALL.to_vec();
     }
-    let env = Tools::new().ensure_all(true)?;
-    let mut figures: Vec<Value> = Vec::new();
-
     let native: Vec<&str> = names
         .iter()
         .copied()
@@ -52,39 +51,86 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
             )
         })
         .collect();
+    let (browser, bundle, api) = (
+        names.contains(&"light-node"),
+        names.contains(&"bundle"),
+        names.contains(&"api"),
+    );
+
+    step("tools and builds (what is missing is installed; nothing is measured yet)");
+    let tools = Tools::new();
+    tools.ensure_base()?;
+    let env = tools.env(None)?;
+    let logs = target_dir().join("bench/logs");
+    std::fs::create_dir_all(&logs)
+        .map_err(|e| Failed(format!("cannot create {}: {e}", logs.display())))?;
+    // Four lanes, since nothing here is timed and no single one keeps both cores busy (cargo
+    // waits on its last crates, fat LTO links on one thread, apt on the network): the native
+    // builds (shown), then the API's index when it is not cached yet; the tools' installs; the
+    // app's wasm; the worker's and the browser benchmark's wasm. The wasm builds have target
+    // folders of their own, so that cargo's lock on one does not hold the others.
+    println!(
+        "xtask: installs and wasm builds run beside the native builds, their output in {}",
+        logs.display()
+    );
+    let (oha, module) = std::thread::scope(|scope| -> Result<_, Failed> {
+        let installs = lane(scope, "install", || {
+            let log = logs.join("installs.log");
+            if browser {
+                crate::tools::ensure_chromium(Some(&log))?;
+            }
+            crate::tools::ensure_wasm_bindgen(Some(&log))?;
+            api.then(|| crate::tools::ensure_oha(Some(&log)))
+                .transpose()
+        });
+        let app = lane(scope, "app build", || {
+            if bundle {
+                crate::app::compile_app(Some(&logs.join("app-build.log")))?;
+            }
+            Ok(())
+        });
+        let wasm = lane(scope, "light node's wasm build", || {
+            let log = logs.join("light-node-wasm-builds.log");
+            if bundle {
+                crate::app::compile_worker(Some(&log))?;
+            }
+            browser
+                .then(|| compile_browser_module(quick, &log))
+                .transpose()
+        });
+        let native_builds = build_native(&native, &env, quick);
+        println!(
+            "xtask: the native lane is {} (at {})",
+            if native_builds.is_ok() {
+                "done"
+            } else {
+                "failed"
+            },
+            crate::since_start()
+        );
+        let (oha, app, module) = (join(installs), join(app), join(wasm));
+        native_builds?;
+        app?;
+        Ok((oha?, module?))
+    })?;
+    let mut figures: Vec<Value> = Vec::new();
+
     let mut native_samples = None;
     if !native.is_empty() {
-        step("native benchmarks (release build)");
-        // Built apart: the server recovers senders with libsecp256k1, while the runner keeps the
-        // pure-Rust k256 the browser uses, so the light node's native time is the same code's.
-        if native.contains(&"sequencer") || native.contains(&"api") {
-            Cmd::new("cargo")
-                .args(["build", "--release", "-p", "indexer", "--bin", "indexer"])
-                .current_dir(root())
-                .run()?;
-        }
-        Cmd::new("cargo")
-            .args(["build", "--release", "-p", "bench", "--bin", "bench"])
-            .current_dir(root())
-            .run()?;
-        let mut cmd = Cmd::new(target_dir().join("release/bench"))
-            .args(&native)
-            .env("INDEXER_BIN", target_dir().join("release/indexer"))
-            .env("ANVIL_BIN", &env.anvil);
-        if native.contains(&"api") {
-            cmd = cmd.env("OHA_BIN", crate::tools::ensure_oha()?);
-        }
-        if quick {
-            cmd = cmd.arg("--quick");
+        step("native benchmarks");
+        let mut cmd = runner(&native, &env, quick);
+        if let Some(oha) = &oha {
+            cmd = cmd.env("OHA_BIN", oha);
         }
         let out = cmd.output_shown()?;
         figures.extend(lines(&out, FIGURE_PREFIX)?);
         native_samples = lines(&out, SAMPLES_PREFIX)?.into_iter().next();
     }
 
-    if names.contains(&"light-node") {
+    if let Some(built) = module {
         step("light node in headless Chromium (wasm, the worker's build)");
-        let module = browser_test_module(quick, &env)?;
+        let module = target_dir().join("bench/light-node-wasm-opt.wasm");
+        crate::app::wasm_opt(&env, "-O3", &built, &module)?;
         let out = Cmd::new("wasm-bindgen-test-runner")
             .arg(&module)
             .arg("--nocapture")
@@ -102,8 +148,9 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
     }
 
     if names.contains(&"bundle") {
-        step("bundle (the split app and trunk, release)");
-        crate::build_app(&env)?;
+        step("bundle (the split app and the worker, release)");
+        crate::app::finish(&env)?;
+        crate::report_bundle_size()?;
         let size = bundle_size()?;
         for (metric, bytes, goal_kb) in [
             ("UI shell, gzipped", size.shell, 150.0),
@@ -240,50 +287,95 @@ fn figure(
     })
 }
 
-/// Builds the light node's browser benchmark (`bench/tests/wasm.rs`) as the verifier worker is
-/// built: the `wasm-verifier` profile, then `wasm-opt -O3` as trunk runs it (`index.html`), so that
-/// the browser runs the code the worker ships. Returns the optimised module's path.
-fn browser_test_module(
-    quick: bool,
-    env: &crate::tools::ToolEnv,
-) -> Result<std::path::PathBuf, Failed> {
-    let mut cmd = Cmd::new("cargo")
-        .args([
-            "test",
-            "--profile",
-            "wasm-verifier",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "bench",
-            "--test",
-            "wasm",
-            "--no-run",
-            "--message-format=json-render-diagnostics",
-        ])
+/// Starts `work` as a lane of [`bench`]'s first step, which says when it is done.
+fn lane<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    what: &'static str,
+    work: impl FnOnce() -> Result<T, Failed> + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, Result<T, Failed>> {
+    scope.spawn(move || {
+        let done = work();
+        println!(
+            "xtask: the {what} lane {} (at {})",
+            if done.is_ok() { "is done" } else { "failed" },
+            crate::since_start()
+        );
+        done
+    })
+}
+
+/// What a lane returned, once it is done.
+fn join<T>(lane: std::thread::ScopedJoinHandle<'_, Result<T, Failed>>) -> Result<T, Failed> {
+    lane.join()
+        .unwrap_or_else(|_| Err(Failed("a lane of the first step panicked".into())))
+}
+
+/// The native runner (`bench/src/native`) with the benchmarks `names`.
+fn runner(names: &[&str], env: &crate::tools::ToolEnv, quick: bool) -> Cmd {
+    let mut cmd = Cmd::new(target_dir().join("release/bench"))
+        .args(names)
+        .env("INDEXER_BIN", target_dir().join("release/indexer"))
+        .env("ANVIL_BIN", &env.anvil);
+    if quick {
+        cmd = cmd.arg("--quick");
+    }
+    cmd
+}
+
+/// Builds the server and the native runner (release), then makes the API's index unless it is
+/// cached (`bench/src/native/api.rs`), which takes minutes and is not timed.
+fn build_native(native: &[&str], env: &crate::tools::ToolEnv, quick: bool) -> Result<(), Failed> {
+    if native.is_empty() {
+        return Ok(());
+    }
+    // Built apart: the server recovers senders with libsecp256k1, while the runner keeps the
+    // pure-Rust k256 the browser uses, so the light node's native time is the same code's.
+    if native.contains(&"sequencer") || native.contains(&"api") {
+        Cmd::new("cargo")
+            .args(["build", "--release", "-p", "indexer", "--bin", "indexer"])
+            .current_dir(root())
+            .run()?;
+    }
+    Cmd::new("cargo")
+        .args(["build", "--release", "-p", "bench", "--bin", "bench"])
         .current_dir(root())
-        .env("PATH", &env.path);
+        .run()?;
+    if native.contains(&"api") {
+        runner(&["api-index"], env, quick).run()?;
+    }
+    Ok(())
+}
+
+/// Compiles the light node's browser benchmark (`bench/tests/wasm.rs`) as the verifier worker is
+/// built, with the `wasm-verifier` profile, so that the browser runs the code the worker ships (it
+/// then gets the worker's `wasm-opt -O3`). Returns the module's path; cargo's output goes to `log`.
+fn compile_browser_module(quick: bool, log: &std::path::Path) -> Result<PathBuf, Failed> {
+    let mut cmd = crate::app::wasm_cargo("wasm-verifier").args([
+        "test",
+        "--profile",
+        "wasm-verifier",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "bench",
+        "--test",
+        "wasm",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ]);
     if quick {
         cmd = cmd.env("BENCH_QUICK", "1");
     }
-    let out = cmd.stdout()?;
+    let out = cmd.stdout_logged(Some(log))?;
     let built = out
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "wasm")
-        .find_map(|m| m["executable"].as_str().map(std::path::PathBuf::from))
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
         .ok_or_else(|| Failed("cargo built no wasm module for bench/tests/wasm.rs".into()))?;
-    let optimised = target_dir().join("bench/light-node-wasm-opt.wasm");
     std::fs::create_dir_all(target_dir().join("bench"))
         .map_err(|e| Failed(format!("cannot create target/bench: {e}")))?;
-    Cmd::new("wasm-opt")
-        .arg("-O3")
-        .arg(&built)
-        .arg("-o")
-        .arg(&optimised)
-        .env("PATH", &env.path)
-        .run()?;
-    Ok(optimised)
+    Ok(built)
 }
 
 /// The browser's time beside the native time for the same batch.

@@ -67,6 +67,57 @@ impl Cmd {
         }
     }
 
+    /// Runs to completion with its output going to `log` (or shown, without one), for steps that
+    /// run beside others; a failure shows the log's last lines.
+    pub(crate) fn run_logged(mut self, log: Option<&Path>) -> Result<(), Failed> {
+        let Some(log) = log else {
+            return self.run();
+        };
+        let what = self.describe();
+        println!("$ {what} (output in {})", log.display());
+        let (out, err) = log_files(log)?;
+        let status = self
+            .0
+            .stdout(out)
+            .stderr(err)
+            .status()
+            .map_err(|e| Failed(format!("cannot run `{what}`: {e}")))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Failed(format!(
+                "`{what}` failed ({status}); the end of {}:\n{}",
+                log.display(),
+                log_tail(log)
+            )))
+        }
+    }
+
+    /// As [`Cmd::stdout`], with standard error going to `log` (or shown, without one).
+    pub(crate) fn stdout_logged(mut self, log: Option<&Path>) -> Result<String, Failed> {
+        let Some(log) = log else {
+            return self.stdout();
+        };
+        let what = self.describe();
+        println!("$ {what} (output in {})", log.display());
+        let (_, err) = log_files(log)?;
+        let out = self
+            .0
+            .stderr(err)
+            .output()
+            .map_err(|e| Failed(format!("cannot run `{what}`: {e}")))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(Failed(format!(
+                "`{what}` failed ({}); the end of {}:\n{}",
+                out.status,
+                log.display(),
+                log_tail(log)
+            )))
+        }
+    }
+
     /// Runs to completion with its output captured, shown only if it fails (for chatty tools).
     pub(crate) fn run_quiet(mut self) -> Result<(), Failed> {
         let what = self.describe();
@@ -128,4 +179,23 @@ impl Cmd {
             .spawn()
             .map_err(|e| Failed(format!("cannot run `{what}`: {e}")))
     }
+}
+
+/// `log` opened for appending, twice: for standard output and standard error.
+fn log_files(log: &Path) -> Result<(std::fs::File, std::fs::File), Failed> {
+    let open = || {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| Failed(format!("cannot open {}: {e}", log.display())))
+    };
+    Ok((open()?, open()?))
+}
+
+/// The last lines of `log`, for a failure's message.
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
 }

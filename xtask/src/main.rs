@@ -29,6 +29,7 @@ use postgres::TestPostgres;
 use tools::Tools;
 
 fn main() -> ExitCode {
+    STARTED.get_or_init(std::time::Instant::now);
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
@@ -278,7 +279,7 @@ fn test() -> Result<(), Failed> {
     step("contract artifacts (recompile and compare)");
     contracts::check_artifacts(&root())?;
 
-    step("app build (split into the shell and its pages, and trunk; release)");
+    step("app build (split into the shell and its pages, and the worker; release)");
     build_app(&env)?;
 
     step("native tests");
@@ -329,8 +330,21 @@ fn test() -> Result<(), Failed> {
     Ok(())
 }
 
+/// When this command started, for the times [`step`] prints.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Announces a step, with the time since the command started (how long the steps before took).
 fn step(name: &str) {
-    println!("\n==> {name}");
+    println!("\n==> {name} (at {})", since_start());
+}
+
+/// The time since the command started, as `3m 07s`.
+fn since_start() -> String {
+    let secs = STARTED
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs();
+    format!("{}m {:02}s", secs / 60, secs % 60)
 }
 
 /// Replaces the text between the `markers` (start, end) in the file at `path` with `table`.

@@ -10,13 +10,12 @@ use crate::{
     root,
 };
 
-/// trunk builds the web app.
-const TRUNK_VERSION: &str = "0.21.14";
 /// wasm-bindgen-cli must match the `wasm-bindgen` crate pinned in the workspace.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// oha, the API benchmark's load generator (`cargo xtask bench api`).
 const OHA_VERSION: &str = "1.16.0";
-/// npm packages kept in `.tools/`: anvil (the devnet L1), binaryen (wasm-opt for trunk), solc (contracts).
+/// npm packages kept in `.tools/`: anvil (the devnet L1), binaryen (wasm-opt, which shrinks the app's
+/// wasm), solc (contracts).
 const NPM_PACKAGES: &[(&str, &str, &str)] = &[
     ("@foundry-rs/anvil-linux-amd64", "1.7.1", "bin/anvil"),
     ("binaryen", "132.0.0", "bin/wasm-opt"),
@@ -57,28 +56,25 @@ impl Tools {
 
     /// Makes sure everything is installed; the browser and PostgreSQL only when `for_tests`.
     pub(crate) fn ensure_all(&self, for_tests: bool) -> Result<ToolEnv, Failed> {
-        ensure_wasm_target()?;
-        ensure_cargo_tool(
-            "wasm-bindgen",
-            "wasm-bindgen-cli",
-            WASM_BINDGEN_VERSION,
-            false,
-        )?;
-        ensure_cargo_tool("trunk", "trunk", TRUNK_VERSION, true)?;
-        self.ensure_npm_packages()?;
-        let (chromium, chromedriver) = if for_tests {
-            ensure_chromium()?
-        } else {
-            (
-                PathBuf::from("/usr/bin/chromium"),
-                PathBuf::from("/usr/bin/chromedriver"),
-            )
-        };
+        self.ensure_base()?;
+        ensure_wasm_bindgen(None)?;
         let postgres_bin = if for_tests {
+            ensure_chromium(None)?;
             Some(ensure_postgres()?)
         } else {
             None
         };
+        self.env(postgres_bin)
+    }
+
+    /// What every command needs first, and quick to install: the wasm target and the npm packages.
+    pub(crate) fn ensure_base(&self) -> Result<(), Failed> {
+        ensure_wasm_target()?;
+        self.ensure_npm_packages()
+    }
+
+    /// The tools' paths (Chromium's where apt puts it, installed or not).
+    pub(crate) fn env(&self, postgres_bin: Option<PathBuf>) -> Result<ToolEnv, Failed> {
         let bin = self.node_modules().join(".bin");
         let mut paths = vec![bin];
         paths.extend(cargo_bin_dir());
@@ -92,8 +88,8 @@ impl Tools {
             anvil: self
                 .node_modules()
                 .join("@foundry-rs/anvil-linux-amd64/bin/anvil"),
-            chromedriver,
-            chromium,
+            chromedriver: PathBuf::from(CHROMEDRIVER),
+            chromium: PathBuf::from(CHROMIUM),
             postgres_bin,
         })
     }
@@ -111,7 +107,7 @@ impl Tools {
             return Ok(());
         }
         println!(
-            "xtask: installing npm packages into {} (anvil is the devnet L1, binaryen gives trunk wasm-opt, solc compiles the contracts): {}",
+            "xtask: installing npm packages into {} (anvil is the devnet L1, binaryen gives wasm-opt, solc compiles the contracts): {}",
             self.dir.display(),
             missing.join(" ")
         );
@@ -170,15 +166,29 @@ pub(crate) fn cargo_bin_dir() -> Option<PathBuf> {
         .map(|home| home.join("bin"))
 }
 
+/// wasm-bindgen's command-line tools: the bindings generator and the wasm test runner. With a
+/// `log`, the install's output goes there.
+pub(crate) fn ensure_wasm_bindgen(log: Option<&Path>) -> Result<(), Failed> {
+    ensure_cargo_tool(
+        "wasm-bindgen",
+        "wasm-bindgen-cli",
+        WASM_BINDGEN_VERSION,
+        false,
+        &[],
+        log,
+    )
+}
+
 /// The HTTP load generator of the API benchmark: oha from crates.io, with the system's TLS (its
-/// default, rustls with aws-lc, needs cmake).
-pub(crate) fn ensure_oha() -> Result<PathBuf, Failed> {
-    ensure_cargo_tool_with(
+/// default, rustls with aws-lc, needs cmake). With a `log`, the install's output goes there.
+pub(crate) fn ensure_oha(log: Option<&Path>) -> Result<PathBuf, Failed> {
+    ensure_cargo_tool(
         "oha",
         "oha",
         OHA_VERSION,
         true,
         &["--no-default-features", "--features", "native-tls"],
+        log,
     )?;
     Ok(cargo_bin_dir()
         .map(|d| d.join("oha"))
@@ -186,16 +196,18 @@ pub(crate) fn ensure_oha() -> Result<PathBuf, Failed> {
         .unwrap_or_else(|| PathBuf::from("oha")))
 }
 
-fn ensure_cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> Result<(), Failed> {
-    ensure_cargo_tool_with(bin, krate, version, locked, &[])
-}
-
-fn ensure_cargo_tool_with(
+/// Installs `krate` at `version` with `cargo install` unless its `bin` answers `--version` with it.
+///
+/// The install builds in a folder of its own under the target folder (removed once installed), so
+/// that it can run beside the workspace's builds: with `CARGO_TARGET_DIR` set, `cargo install`
+/// would otherwise build in, and lock, the workspace's.
+fn ensure_cargo_tool(
     bin: &str,
     krate: &str,
     version: &str,
     locked: bool,
     extra: &[&str],
+    log: Option<&Path>,
 ) -> Result<(), Failed> {
     let candidates = cargo_bin_dir()
         .map(|d| d.join(bin))
@@ -211,23 +223,33 @@ fn ensure_cargo_tool_with(
         }
     }
     println!("xtask: installing {krate} {version} with cargo install (takes minutes, once)");
+    let build_dir = crate::target_dir().join("tool-builds").join(krate);
     let mut cmd = Cmd::new("cargo")
         .args(["install", krate, "--version", version, "--force"])
+        .arg("--target-dir")
+        .arg(&build_dir)
         .args(extra);
     if locked {
         cmd = cmd.arg("--locked");
     }
-    cmd.run()
+    cmd.run_logged(log)?;
+    // Only the installed executable is kept; a later version builds afresh anyway.
+    let _ = std::fs::remove_dir_all(&build_dir);
+    Ok(())
 }
 
-fn ensure_chromium() -> Result<(PathBuf, PathBuf), Failed> {
-    let chromium = PathBuf::from("/usr/bin/chromium");
-    let driver = PathBuf::from("/usr/bin/chromedriver");
-    if chromium.exists() && driver.exists() {
-        return Ok((chromium, driver));
+/// Where Debian's packages put Chromium and its WebDriver server.
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Chromium and chromedriver, for the browser tests and the light node's browser benchmark. With a
+/// `log`, apt's output goes there.
+pub(crate) fn ensure_chromium(log: Option<&Path>) -> Result<(), Failed> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
     }
     println!("xtask: installing Chromium and chromedriver with apt (browser tests run in them)");
-    Cmd::new("apt-get").arg("update").run()?;
+    Cmd::new("apt-get").arg("update").run_logged(log)?;
     Cmd::new("apt-get")
         .args([
             "install",
@@ -238,8 +260,7 @@ fn ensure_chromium() -> Result<(PathBuf, PathBuf), Failed> {
         ])
         .arg("fonts-liberation")
         .env("DEBIAN_FRONTEND", "noninteractive")
-        .run()?;
-    Ok((chromium, driver))
+        .run_logged(log)
 }
 
 /// Where Debian puts each PostgreSQL major version's programs: `/usr/lib/postgresql/<version>/bin`.

@@ -33,6 +33,8 @@ const SENDERS: usize = 128;
 /// Transfers each sender sends per round: two rounds in flight stay under the mempool's 20,000
 /// and each sender's 256 pending transactions.
 const PER_ROUND: usize = 60;
+/// How long each route and its peer are loaded, uncounted, before the measured runs.
+const WARM_UP_SECONDS: u64 = 3;
 /// Targets sampled for the URL lists.
 const SAMPLES: usize = 5_000;
 
@@ -365,17 +367,35 @@ fn pick<T: Clone>(items: &[T], n: usize) -> Vec<T> {
         .collect()
 }
 
-/// Runs the benchmark with the given `indexer`, `anvil` and `oha` executables.
-pub(crate) fn api(quick: bool) {
+/// Transfers in the index, measured runs of each route and their length in seconds.
+fn sizes(quick: bool) -> (usize, usize, u64) {
+    if quick {
+        (100_000, 1, 3)
+    } else {
+        (1_000_000, 3, 5)
+    }
+}
+
+/// The server and anvil executables, from `INDEXER_BIN` and `ANVIL_BIN`.
+fn executables() -> (PathBuf, String) {
     let indexer =
         PathBuf::from(std::env::var("INDEXER_BIN").expect("INDEXER_BIN names the server binary"));
     let anvil = std::env::var("ANVIL_BIN").unwrap_or_else(|_| "anvil".into());
+    (indexer, anvil)
+}
+
+/// Makes the cached index unless it is there, without measuring anything: `cargo xtask bench`
+/// runs this while it still builds, since making the index takes minutes.
+pub(crate) fn prepare(quick: bool) {
+    let (indexer, anvil) = executables();
+    ensure_index(&indexer, &anvil, sizes(quick).0);
+}
+
+/// Runs the benchmark with the executables `INDEXER_BIN`, `ANVIL_BIN` and `OHA_BIN`.
+pub(crate) fn api(quick: bool) {
+    let (indexer, anvil) = executables();
     let oha = std::env::var("OHA_BIN").unwrap_or_else(|_| "oha".into());
-    let (transfers, runs, seconds) = if quick {
-        (100_000, 1, 5)
-    } else {
-        (1_000_000, 3, 10)
-    };
+    let (transfers, runs, seconds) = sizes(quick);
     let (cache, meta) = ensure_index(&indexer, &anvil, transfers);
 
     // Serve a copy, so that the cached index stays as it was made.
@@ -497,12 +517,17 @@ pub(crate) fn api(quick: bool) {
         write_lines(&bodies_file, &bodies);
         // A first pass of each, not counted, so that both read from memory: the index was just
         // copied and the operating system may not hold its pages yet.
-        load(&oha, &urls_file.to_string_lossy(), false, seconds.min(5));
+        load(
+            &oha,
+            &urls_file.to_string_lossy(),
+            false,
+            seconds.min(WARM_UP_SECONDS),
+        );
         load(
             &oha,
             &format!("{l1_url} {}", bodies_file.display()),
             true,
-            seconds.min(5),
+            seconds.min(WARM_UP_SECONDS),
         );
         let (mut ours, mut peer) = (Vec::new(), Vec::new());
         for _ in 0..runs {
