@@ -62,41 +62,65 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
     tools.ensure_base()?;
     let env = tools.env(None)?;
     let logs = target_dir().join("bench/logs");
+    let _ = std::fs::remove_dir_all(&logs);
     std::fs::create_dir_all(&logs)
         .map_err(|e| Failed(format!("cannot create {}: {e}", logs.display())))?;
     // Four lanes, since nothing here is timed and no single one keeps both cores busy (cargo
-    // waits on its last crates, fat LTO links on one thread, apt on the network): the native
-    // builds (shown), then the API's index when it is not cached yet; the tools' installs; the
-    // app's wasm; the worker's and the browser benchmark's wasm. The wasm builds have target
-    // folders of their own, so that cargo's lock on one does not hold the others.
+    // waits on its last crates, fat LTO links on one thread, apt on the network, the index's
+    // writer is one thread): the native builds (shown), then the API's index unless it is cached;
+    // the tools' installs; the app's wasm; the worker's and the browser benchmark's wasm, then
+    // `dist/`. The native lane is the longest, so the others run at a lower priority and take the
+    // cycles it leaves. The wasm builds have target folders of their own, so that cargo's lock on
+    // one does not hold the others.
     println!(
         "xtask: installs and wasm builds run beside the native builds, their output in {}",
         logs.display()
     );
     let (oha, module) = std::thread::scope(|scope| -> Result<_, Failed> {
+        let (bindgen_installed, bindgen_ready) = std::sync::mpsc::channel::<()>();
+        let (app_compiled, app_ready) = std::sync::mpsc::channel::<()>();
         let installs = lane(scope, "install", || {
+            // Owned by the lane, so that a failure drops it and ends the wait for it.
+            let bindgen_installed = bindgen_installed;
             let log = logs.join("installs.log");
+            crate::tools::ensure_wasm_bindgen(Some(&log))?;
+            let _ = bindgen_installed.send(());
             if browser {
                 crate::tools::ensure_chromium(Some(&log))?;
             }
-            crate::tools::ensure_wasm_bindgen(Some(&log))?;
             api.then(|| crate::tools::ensure_oha(Some(&log)))
                 .transpose()
         });
         let app = lane(scope, "app build", || {
+            let app_compiled = app_compiled;
             if bundle {
                 crate::app::compile_app(Some(&logs.join("app-build.log")))?;
+                let _ = app_compiled.send(());
             }
             Ok(())
         });
         let wasm = lane(scope, "light node's wasm build", || {
+            let (app_ready, bindgen_ready) = (app_ready, bindgen_ready);
             let log = logs.join("light-node-wasm-builds.log");
+            let module = if browser {
+                let built = compile_browser_module(quick, &log)?;
+                let module = target_dir().join("bench/light-node-wasm-opt.wasm");
+                crate::app::wasm_opt(&env, "-O3", &built, &module)?;
+                Some(module)
+            } else {
+                None
+            };
             if bundle {
                 crate::app::compile_worker(Some(&log))?;
+                app_ready
+                    .recv()
+                    .map_err(|_| Failed("the app was not compiled".into()))?;
+                bindgen_ready
+                    .recv()
+                    .map_err(|_| Failed("wasm-bindgen was not installed".into()))?;
+                crate::app::finish(&env)?;
             }
-            browser
-                .then(|| compile_browser_module(quick, &log))
-                .transpose()
+            Ok(module)
         });
         let native_builds = build_native(&native, &env, quick);
         println!(
@@ -127,10 +151,8 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
         native_samples = lines(&out, SAMPLES_PREFIX)?.into_iter().next();
     }
 
-    if let Some(built) = module {
+    if let Some(module) = module {
         step("light node in headless Chromium (wasm, the worker's build)");
-        let module = target_dir().join("bench/light-node-wasm-opt.wasm");
-        crate::app::wasm_opt(&env, "-O3", &built, &module)?;
         let out = Cmd::new("wasm-bindgen-test-runner")
             .arg(&module)
             .arg("--nocapture")
@@ -148,8 +170,7 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
     }
 
     if names.contains(&"bundle") {
-        step("bundle (the split app and the worker, release)");
-        crate::app::finish(&env)?;
+        step("bundle (the sizes of dist/, built in the first step)");
         crate::report_bundle_size()?;
         let size = bundle_size()?;
         for (metric, bytes, goal_kb) in [
@@ -294,6 +315,7 @@ fn lane<'scope, T: Send + 'scope>(
     work: impl FnOnce() -> Result<T, Failed> + Send + 'scope,
 ) -> std::thread::ScopedJoinHandle<'scope, Result<T, Failed>> {
     scope.spawn(move || {
+        lower_priority();
         let done = work();
         println!(
             "xtask: the {what} lane {} (at {})",
@@ -302,6 +324,13 @@ fn lane<'scope, T: Send + 'scope>(
         );
         done
     })
+}
+
+/// Lowers the calling thread's scheduling priority (nice 10), and so that of the commands it
+/// starts: on Linux the nice value belongs to the thread, and a child inherits its creator's.
+fn lower_priority() {
+    // SAFETY: setpriority only reads its arguments; `0` names the calling thread.
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
 }
 
 /// What a lane returned, once it is done.
