@@ -69,9 +69,8 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
     // waits on its last crates, fat LTO links on one thread, apt on the network, the index's
     // writer is one thread): the native builds (shown), then the API's index unless it is cached;
     // the tools' installs; the app's wasm; the worker's and the browser benchmark's wasm, then
-    // `dist/`. The native lane is the longest, so the others run at a lower priority and take the
-    // cycles it leaves. The wasm builds have target folders of their own, so that cargo's lock on
-    // one does not hold the others.
+    // `dist/`. The wasm builds have target folders of their own, so that cargo's lock on one does
+    // not hold the others.
     println!(
         "xtask: installs and wasm builds run beside the native builds, their output in {}",
         logs.display()
@@ -315,7 +314,6 @@ fn lane<'scope, T: Send + 'scope>(
     work: impl FnOnce() -> Result<T, Failed> + Send + 'scope,
 ) -> std::thread::ScopedJoinHandle<'scope, Result<T, Failed>> {
     scope.spawn(move || {
-        lower_priority();
         let done = work();
         println!(
             "xtask: the {what} lane {} (at {})",
@@ -324,13 +322,6 @@ fn lane<'scope, T: Send + 'scope>(
         );
         done
     })
-}
-
-/// Lowers the calling thread's scheduling priority (nice 10), and so that of the commands it
-/// starts: on Linux the nice value belongs to the thread, and a child inherits its creator's.
-fn lower_priority() {
-    // SAFETY: setpriority only reads its arguments; `0` names the calling thread.
-    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
 }
 
 /// What a lane returned, once it is done.

@@ -48,11 +48,26 @@ impl Drop for Processes {
     }
 }
 
+/// A loopback port that was free a moment ago and that this process has not handed out before.
+///
+/// The port is released before the server that gets it binds it, so two calls in a row can get the
+/// same one from the system; remembering them keeps two servers of one run from being given the
+/// same port.
 pub(super) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A JSON-RPC client of one endpoint.
