@@ -52,11 +52,23 @@ pub(crate) fn wasm_target_dir(profile: &str) -> PathBuf {
     target_dir().join("wasm-builds").join(profile)
 }
 
-/// `cargo` for a release wasm build with `profile`, in its [`wasm_target_dir`].
-pub(crate) fn wasm_cargo(profile: &str) -> Cmd {
+/// `cargo SUBCOMMAND` for wasm with `profile`, in that profile's [`wasm_target_dir`].
+pub(crate) fn wasm_cargo(subcommand: &str, profile: &str) -> Cmd {
     Cmd::new("cargo")
+        .args([
+            subcommand,
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            profile,
+        ])
         .current_dir(root())
         .env("CARGO_TARGET_DIR", wasm_target_dir(profile))
+}
+
+/// Where a wasm build with `profile` links the binary `name`.
+fn wasm_binary(profile: &str, name: &str) -> PathBuf {
+    wasm_target_dir(profile).join(format!("wasm32-unknown-unknown/{profile}/{name}.wasm"))
 }
 
 /// Compiles the app and the worker.
@@ -67,37 +79,15 @@ pub(crate) fn compile(log: Option<&Path>) -> Result<(), Failed> {
 
 /// Compiles the app with its split points; with a `log`, cargo's output goes there.
 pub(crate) fn compile_app(log: Option<&Path>) -> Result<(), Failed> {
-    wasm_cargo("wasm-release")
-        .args([
-            "build",
-            "-p",
-            "app",
-            "--bin",
-            "app",
-            "--features",
-            "split",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            "wasm-release",
-        ])
+    wasm_cargo("build", "wasm-release")
+        .args(["-p", "app", "--bin", "app", "--features", "split"])
         .run_logged(log)
 }
 
 /// Compiles the verifier worker; with a `log`, cargo's output goes there.
 pub(crate) fn compile_worker(log: Option<&Path>) -> Result<(), Failed> {
-    wasm_cargo("wasm-verifier")
-        .args([
-            "build",
-            "-p",
-            "verifier",
-            "--bin",
-            "verifier",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            "wasm-verifier",
-        ])
+    wasm_cargo("build", "wasm-verifier")
+        .args(["-p", "verifier", "--bin", "verifier"])
         .run_logged(log)
 }
 
@@ -127,8 +117,7 @@ pub(crate) fn finish(env: &ToolEnv) -> Result<(), Failed> {
 
 /// The verifier worker: `verifier.js`, `verifier_bg.wasm` and `verifier_loader.js` in `dist`.
 fn build_worker(env: &ToolEnv, dist: &Path) -> Result<(), Failed> {
-    let linked =
-        wasm_target_dir("wasm-verifier").join("wasm32-unknown-unknown/wasm-verifier/verifier.wasm");
+    let linked = wasm_binary("wasm-verifier", "verifier");
     Cmd::new("wasm-bindgen")
         .args([
             "--target",
@@ -243,8 +232,7 @@ fn brotli(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 
 /// The app, split, bound and optimised into `pkg`.
 fn build_split(env: &ToolEnv, pkg: &Path) -> Result<(), Failed> {
-    let linked =
-        wasm_target_dir("wasm-release").join("wasm32-unknown-unknown/wasm-release/app.wasm");
+    let linked = wasm_binary("wasm-release", "app");
     let input = std::fs::read(&linked)
         .map_err(|e| Failed(format!("cannot read {}: {e}", linked.display())))?;
 

@@ -370,12 +370,7 @@ fn build_native(native: &[&str], env: &crate::tools::ToolEnv, quick: bool) -> Re
 /// built, with the `wasm-verifier` profile, so that the browser runs the code the worker ships (it
 /// then gets the worker's `wasm-opt -O3`). Returns the module's path; cargo's output goes to `log`.
 fn compile_browser_module(quick: bool, log: &std::path::Path) -> Result<PathBuf, Failed> {
-    let mut cmd = crate::app::wasm_cargo("wasm-verifier").args([
-        "test",
-        "--profile",
-        "wasm-verifier",
-        "--target",
-        "wasm32-unknown-unknown",
+    let mut cmd = crate::app::wasm_cargo("test", "wasm-verifier").args([
         "-p",
         "bench",
         "--test",
@@ -386,7 +381,7 @@ fn compile_browser_module(quick: bool, log: &std::path::Path) -> Result<PathBuf,
     if quick {
         cmd = cmd.env("BENCH_QUICK", "1");
     }
-    let out = cmd.stdout_logged(Some(log))?;
+    let out = cmd.stdout_logged(log)?;
     let built = out
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())

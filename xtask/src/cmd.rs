@@ -69,49 +69,38 @@ impl Cmd {
 
     /// Runs to completion with its output going to `log` (or shown, without one), for steps that
     /// run beside others; a failure shows the log's last lines.
-    pub(crate) fn run_logged(mut self, log: Option<&Path>) -> Result<(), Failed> {
-        let Some(log) = log else {
-            return self.run();
-        };
-        let what = self.describe();
-        println!("$ {what} (output in {})", log.display());
-        let (out, err) = log_files(log)?;
-        let status = self
-            .0
-            .stdout(out)
-            .stderr(err)
-            .status()
-            .map_err(|e| Failed(format!("cannot run `{what}`: {e}")))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(Failed(format!(
-                "`{what}` failed ({status}); the end of {}:\n{}",
-                log.display(),
-                log_tail(log)
-            )))
+    pub(crate) fn run_logged(self, log: Option<&Path>) -> Result<(), Failed> {
+        match log {
+            Some(log) => self.logged(log, false).map(drop),
+            None => self.run(),
         }
     }
 
-    /// As [`Cmd::stdout`], with standard error going to `log` (or shown, without one).
-    pub(crate) fn stdout_logged(mut self, log: Option<&Path>) -> Result<String, Failed> {
-        let Some(log) = log else {
-            return self.stdout();
-        };
+    /// As [`Cmd::stdout`], with standard error going to `log`.
+    pub(crate) fn stdout_logged(self, log: &Path) -> Result<String, Failed> {
+        self.logged(log, true)
+    }
+
+    /// Runs to completion with standard error, and standard output unless `keep_stdout`, appended
+    /// to `log`; returns what standard output was kept.
+    fn logged(mut self, log: &Path, keep_stdout: bool) -> Result<String, Failed> {
         let what = self.describe();
         println!("$ {what} (output in {})", log.display());
-        let (_, err) = log_files(log)?;
-        let out = self
+        let (out, err) = log_files(log)?;
+        self.0.stderr(err);
+        if !keep_stdout {
+            self.0.stdout(out);
+        }
+        let done = self
             .0
-            .stderr(err)
             .output()
             .map_err(|e| Failed(format!("cannot run `{what}`: {e}")))?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        if done.status.success() {
+            Ok(String::from_utf8_lossy(&done.stdout).into_owned())
         } else {
             Err(Failed(format!(
                 "`{what}` failed ({}); the end of {}:\n{}",
-                out.status,
+                done.status,
                 log.display(),
                 log_tail(log)
             )))
