@@ -57,11 +57,32 @@ impl Key {
 
     /// Signs `tx` as an EIP-2718 envelope.
     pub fn sign(&self, tx: TxEip1559) -> Bytes {
-        let sig =
-            alloy_consensus::crypto::secp256k1::sign_message(self.secret, tx.signature_hash())
-                .expect("signing with a valid key");
+        let sig = sign_hash(self.secret, tx.signature_hash());
         TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into()
     }
+}
+
+/// Signs `hash` with `secret`. Natively with libsecp256k1, several times faster than k256 (the
+/// runner signs a million transfers for the API's index); in the browser with k256. Both sign
+/// deterministically (RFC 6979, low s), so both give the same signature and the same workload.
+/// Recovery, which the light node measures, is k256's everywhere in the runner.
+#[cfg(not(target_arch = "wasm32"))]
+fn sign_hash(secret: B256, hash: B256) -> alloy_primitives::Signature {
+    let key = secp256k1::SecretKey::from_byte_array(&secret.0).expect("a valid key");
+    let (id, rs) = secp256k1::SECP256K1
+        .sign_ecdsa_recoverable(&secp256k1::Message::from_digest(hash.0), &key)
+        .serialize_compact();
+    alloy_primitives::Signature::new(
+        U256::from_be_slice(&rs[..32]),
+        U256::from_be_slice(&rs[32..]),
+        i32::from(id) != 0,
+    )
+}
+
+#[cfg(target_arch = "wasm32")]
+fn sign_hash(secret: B256, hash: B256) -> alloy_primitives::Signature {
+    alloy_consensus::crypto::secp256k1::sign_message(secret, hash)
+        .expect("signing with a valid key")
 }
 
 /// The L1 block `number` of the synthetic L1.
@@ -392,5 +413,27 @@ pub fn verify_request(target_bytes: usize, txs_per_block: usize) -> VerifyReques
         )]
         .into(),
         config,
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    /// The runner signs with libsecp256k1 and the browser with k256: the same workload needs the
+    /// same signatures from both.
+    #[test]
+    fn libsecp256k1_signs_as_k256_does() {
+        for i in 0..64 {
+            let key = Key::new(i);
+            let hash = keccak256(format!("message {i}"));
+            let k256 = alloy_consensus::crypto::secp256k1::sign_message(key.secret, hash)
+                .expect("signing with a valid key");
+            assert_eq!(sign_hash(key.secret, hash), k256, "key {i}");
+            assert_eq!(
+                k256.recover_address_from_prehash(&hash).expect("recovers"),
+                key.address
+            );
+        }
     }
 }

@@ -324,3 +324,32 @@ async fn find_deploy_block(
         deposits: Vec::new(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy::providers::Provider;
+
+    /// An L1 endpoint may be https: the request gets as far as connecting (nothing listens on the
+    /// port), where a client without TLS refuses the scheme itself.
+    #[tokio::test]
+    async fn an_https_endpoint_is_dialled() {
+        let provider = super::connect("https://127.0.0.1:1").expect("a valid URL");
+        let err = provider
+            .get_block_number()
+            .await
+            .expect_err("nothing listens on port 1");
+        // The whole chain: the top says only that sending failed.
+        let mut err: &dyn std::error::Error = &err;
+        let mut chain = err.to_string();
+        while let Some(source) = err.source() {
+            chain.push_str(&format!(": {source}"));
+            err = source;
+        }
+        let err = chain;
+        assert!(!err.contains("scheme"), "https is not supported: {err}");
+        assert!(
+            err.to_lowercase().contains("connect"),
+            "not a connection error: {err}"
+        );
+    }
+}

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::{Cmd, Failed, bundle_size, root, step, target_dir, tools::Tools};
+use crate::{
+    Cmd, Failed, bundle_size, root, step, target_dir,
+    tools::{AptTools, BROWSER, LOAD_GENERATOR, Tools},
+};
 
 /// The benchmarks, in the order a full run takes them.
 const ALL: [&str; 6] = [
@@ -75,7 +78,7 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
         "xtask: installs and wasm builds run beside the native builds, their output in {}",
         logs.display()
     );
-    let (oha, module) = std::thread::scope(|scope| -> Result<_, Failed> {
+    let module = std::thread::scope(|scope| -> Result<_, Failed> {
         let (bindgen_installed, bindgen_ready) = std::sync::mpsc::channel::<()>();
         let (app_compiled, app_ready) = std::sync::mpsc::channel::<()>();
         let installs = lane(scope, "install", || {
@@ -84,11 +87,11 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
             let log = logs.join("installs.log");
             crate::tools::ensure_wasm_bindgen(Some(&log))?;
             let _ = bindgen_installed.send(());
-            if browser {
-                crate::tools::ensure_chromium(Some(&log))?;
-            }
-            api.then(|| crate::tools::ensure_oha(Some(&log)))
-                .transpose()
+            let apt: Vec<&AptTools> = [(browser, &BROWSER), (api, &LOAD_GENERATOR)]
+                .into_iter()
+                .filter_map(|(needed, tools)| needed.then_some(tools))
+                .collect();
+            crate::tools::ensure_apt(&apt, Some(&log))
         });
         let app = lane(scope, "app build", || {
             let app_compiled = app_compiled;
@@ -131,21 +134,18 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
             },
             crate::since_start()
         );
-        let (oha, app, module) = (join(installs), join(app), join(wasm));
+        let (installs, app, module) = (join(installs), join(app), join(wasm));
         native_builds?;
+        installs?;
         app?;
-        Ok((oha?, module?))
+        module
     })?;
     let mut figures: Vec<Value> = Vec::new();
 
     let mut native_samples = None;
     if !native.is_empty() {
         step("native benchmarks");
-        let mut cmd = runner(&native, &env, quick);
-        if let Some(oha) = &oha {
-            cmd = cmd.env("OHA_BIN", oha);
-        }
-        let out = cmd.output_shown()?;
+        let out = runner(&native, &env, quick).output_shown()?;
         figures.extend(lines(&out, FIGURE_PREFIX)?);
         native_samples = lines(&out, SAMPLES_PREFIX)?.into_iter().next();
     }
@@ -335,7 +335,8 @@ fn runner(names: &[&str], env: &crate::tools::ToolEnv, quick: bool) -> Cmd {
     let mut cmd = Cmd::new(target_dir().join("release/bench"))
         .args(names)
         .env("INDEXER_BIN", target_dir().join("release/indexer"))
-        .env("ANVIL_BIN", &env.anvil);
+        .env("ANVIL_BIN", &env.anvil)
+        .env("H2LOAD_BIN", crate::tools::H2LOAD);
     if quick {
         cmd = cmd.arg("--quick");
     }

@@ -12,8 +12,6 @@ use crate::{
 
 /// wasm-bindgen-cli must match the `wasm-bindgen` crate pinned in the workspace.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
-/// oha, the API benchmark's load generator (`cargo xtask bench api`).
-const OHA_VERSION: &str = "1.16.0";
 /// npm packages kept in `.tools/`: anvil (the devnet L1), binaryen (wasm-opt, which shrinks the app's
 /// wasm), solc (contracts).
 const NPM_PACKAGES: &[(&str, &str, &str)] = &[
@@ -59,7 +57,7 @@ impl Tools {
         self.ensure_base()?;
         ensure_wasm_bindgen(None)?;
         let postgres_bin = if for_tests {
-            ensure_chromium(None)?;
+            ensure_apt(&[&BROWSER], None)?;
             Some(ensure_postgres()?)
         } else {
             None
@@ -179,23 +177,6 @@ pub(crate) fn ensure_wasm_bindgen(log: Option<&Path>) -> Result<(), Failed> {
     )
 }
 
-/// The HTTP load generator of the API benchmark: oha from crates.io, with the system's TLS (its
-/// default, rustls with aws-lc, needs cmake). With a `log`, the install's output goes there.
-pub(crate) fn ensure_oha(log: Option<&Path>) -> Result<PathBuf, Failed> {
-    ensure_cargo_tool(
-        "oha",
-        "oha",
-        OHA_VERSION,
-        true,
-        &["--no-default-features", "--features", "native-tls"],
-        log,
-    )?;
-    Ok(cargo_bin_dir()
-        .map(|d| d.join("oha"))
-        .filter(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from("oha")))
-}
-
 /// Installs `krate` at `version` with `cargo install` unless its `bin` answers `--version` with it.
 ///
 /// The install builds in a folder of its own under the target folder (removed once installed), so
@@ -241,24 +222,55 @@ fn ensure_cargo_tool(
 /// Where Debian's packages put Chromium and its WebDriver server.
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Where Debian's nghttp2-client puts h2load, the API benchmark's load generator.
+pub(crate) const H2LOAD: &str = "/usr/bin/h2load";
 
-/// Chromium and chromedriver, for the browser tests and the light node's browser benchmark. With a
-/// `log`, apt's output goes there.
-pub(crate) fn ensure_chromium(log: Option<&Path>) -> Result<(), Failed> {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+/// Debian's packages a command needs: each with the files it puts in place, what it is for.
+pub(crate) struct AptTools {
+    pub(crate) packages: &'static [&'static str],
+    pub(crate) files: &'static [&'static str],
+    pub(crate) why: &'static str,
+}
+
+/// Chromium and chromedriver, for the browser tests and the light node's browser benchmark.
+pub(crate) const BROWSER: AptTools = AptTools {
+    packages: &["chromium", "chromium-driver", "fonts-liberation"],
+    files: &[CHROMIUM, CHROMEDRIVER],
+    why: "browser tests run in Chromium",
+};
+
+/// h2load, the API benchmark's load generator (`cargo xtask bench api`).
+pub(crate) const LOAD_GENERATOR: AptTools = AptTools {
+    packages: &["nghttp2-client"],
+    files: &[H2LOAD],
+    why: "h2load loads the API benchmark's server",
+};
+
+/// Installs with one apt run whatever of `tools` is missing. With a `log`, apt's output goes there.
+pub(crate) fn ensure_apt(tools: &[&AptTools], log: Option<&Path>) -> Result<(), Failed> {
+    let missing: Vec<&&AptTools> = tools
+        .iter()
+        .filter(|t| !t.files.iter().all(|f| Path::new(f).exists()))
+        .collect();
+    if missing.is_empty() {
         return Ok(());
     }
-    println!("xtask: installing Chromium and chromedriver with apt (browser tests run in them)");
+    let packages: Vec<&str> = missing.iter().flat_map(|t| t.packages).copied().collect();
+    let why: Vec<&str> = missing.iter().map(|t| t.why).collect();
+    println!(
+        "xtask: installing {} with apt ({})",
+        packages.join(" "),
+        why.join("; ")
+    );
+    apt_install(&packages, log)
+}
+
+/// `apt-get install` of `packages`, after reading the package lists anew.
+fn apt_install(packages: &[&str], log: Option<&Path>) -> Result<(), Failed> {
     Cmd::new("apt-get").arg("update").run_logged(log)?;
     Cmd::new("apt-get")
-        .args([
-            "install",
-            "-y",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ])
-        .arg("fonts-liberation")
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run_logged(log)
 }
@@ -301,11 +313,7 @@ pub(crate) fn ensure_postgres() -> Result<PathBuf, Failed> {
     println!(
         "xtask: installing PostgreSQL with apt (the indexer's tests also run against a throwaway server)"
     );
-    Cmd::new("apt-get").arg("update").run()?;
-    Cmd::new("apt-get")
-        .args(["install", "-y", "--no-install-recommends", "postgresql"])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .run()?;
+    apt_install(&["postgresql"], None)?;
     find_postgres().ok_or_else(|| {
         Failed(format!(
             "PostgreSQL is installed but no {DEBIAN_POSTGRES_DIR}/<version>/bin has {}",

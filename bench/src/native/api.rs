@@ -1,6 +1,6 @@
 //! The explorer's REST API under a fixed request rate, on an index of a million transactions: the
-//! block, transaction and account routes, each loaded by oha at 1,000 requests per second, beside
-//! anvil answering the same questions over JSON-RPC (block by number, transaction receipt,
+//! block, transaction and account routes, each loaded by h2load at 1,000 requests per second,
+//! beside anvil answering the same questions over JSON-RPC (block by number, transaction receipt,
 //! balance) about the L1 chain the index was derived from, loaded the same way.
 //!
 //! The index is made once by a real devnet and cached outside the repository (see [`cache_dir`]):
@@ -37,6 +37,8 @@ const PER_ROUND: usize = 60;
 const WARM_UP_SECONDS: u64 = 3;
 /// Targets sampled for the URL lists.
 const SAMPLES: usize = 5_000;
+/// The load generator's streams (processes of one connection each) that share [`RATE`].
+const STREAMS: usize = 16;
 
 /// What the cached index holds, written once it is complete.
 #[derive(Debug, Serialize, Deserialize)]
@@ -290,7 +292,7 @@ fn sign_round(
     })
 }
 
-/// What oha measured in one run.
+/// What the load generator measured in one run.
 #[derive(Debug, Clone, Copy)]
 struct Load {
     p50_ms: f64,
@@ -298,54 +300,108 @@ struct Load {
     per_s: f64,
 }
 
-/// Loads `target` at [`RATE`] for `seconds` with oha: `urls` is a file of URLs (GET), or with
-/// `bodies`, a file of JSON-RPC bodies POSTed to `target`. Every answer must be a 200.
-fn load(oha: &str, target: &str, bodies: bool, seconds: u64) -> Load {
-    let mut cmd = Command::new(oha);
-    cmd.args([
-        "--no-tui",
-        "--output-format",
-        "json",
-        "--latency-correction",
-    ])
-    .args([
-        "-q",
-        &RATE.to_string(),
-        "-z",
-        &format!("{seconds}s"),
-        "-c",
-        "64",
-    ])
-    .arg("-w");
-    if bodies {
-        let (url, file) = target.split_once(' ').expect("URL and body file");
-        cmd.args(["-m", "POST", "-T", "application/json", "-Z", file, url]);
-    } else {
-        cmd.args(["--urls-from-file", target]);
+/// What one run asks: GETs of URLs (each stream walks its own share of them), or JSON-RPC
+/// bodies POSTed to one URL (h2load posts one body per stream, so each stream repeats one).
+enum Questions<'a> {
+    Gets(&'a [String]),
+    Posts { url: &'a str, bodies: &'a [String] },
+}
+
+/// Loads the server at [`RATE`] for `seconds` with h2load (Debian's nghttp2-client): [`STREAMS`]
+/// processes side by side, each one HTTP/1.1 connection at `RATE / STREAMS` requests per second,
+/// each logging every request's status and time. (One h2load with many connections sends each
+/// connection's requests at the same instants, in bursts.) `turn` rotates which of the POST bodies the
+/// streams take, so that successive runs ask different questions. Every answer must be a 200.
+fn load(h2load: &str, dir: &Path, questions: &Questions<'_>, seconds: u64, turn: usize) -> Load {
+    let rate = f64::from(RATE) / STREAMS as f64;
+    // Each stream sends every `STREAMS / RATE` seconds from its start: the streams start
+    // `1 / RATE` seconds apart, so that together they send evenly, not in bursts.
+    let started = Instant::now();
+    let streams: Vec<_> = (0..STREAMS)
+        .map(|i| {
+            let start = started + Duration::from_secs_f64(i as f64 / f64::from(RATE));
+            std::thread::sleep(start.saturating_duration_since(Instant::now()));
+            let log = dir.join(format!("h2load-{i}.tsv"));
+            // h2load appends to its log.
+            let _ = std::fs::remove_file(&log);
+            let mut cmd = Command::new(h2load);
+            cmd.args(["--h1", "-c", "1", "-t", "1"])
+                .args(["--rps", &rate.to_string(), "-D", &seconds.to_string()])
+                .arg("--log-file")
+                .arg(&log);
+            match questions {
+                Questions::Gets(urls) => {
+                    let share: Vec<String> =
+                        urls.iter().skip(i).step_by(STREAMS).cloned().collect();
+                    let file = dir.join(format!("h2load-{i}-urls.txt"));
+                    write_lines(&file, &share);
+                    cmd.arg("-i").arg(file);
+                }
+                Questions::Posts { url, bodies } => {
+                    let file = dir.join(format!("h2load-{i}-body.json"));
+                    let body = &bodies[(turn * STREAMS + i) % bodies.len()];
+                    std::fs::write(&file, body).expect("a request body is written");
+                    cmd.arg("-d")
+                        .arg(file)
+                        .args(["-H", "content-type: application/json", url]);
+                }
+            }
+            let child = cmd
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("h2load starts");
+            (child, log)
+        })
+        .collect();
+    let mut micros = Vec::new();
+    for (child, log) in streams {
+        let out = child.wait_with_output().expect("h2load runs");
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "h2load failed: {report}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // "requests: N total, N started, N done, N succeeded, N failed, N errored, N timeout"
+        let counts = report
+            .lines()
+            .find_map(|l| l.strip_prefix("requests: "))
+            .expect("h2load reports its requests");
+        for bad in ["failed", "errored", "timeout"] {
+            assert!(
+                counts.contains(&format!(" 0 {bad}")),
+                "h2load: requests {bad}: {counts}"
+            );
+        }
+        let text = std::fs::read_to_string(&log).expect("h2load's log");
+        for line in text.lines() {
+            // start (µs since the epoch), status, µs until the end of the response
+            let fields: Vec<&str> = line.split('\t').collect();
+            assert_eq!(
+                fields.get(1),
+                Some(&"200"),
+                "an answer other than 200: {line}"
+            );
+            micros.push(
+                fields
+                    .get(2)
+                    .and_then(|t| t.parse::<u64>().ok())
+                    .expect("h2load logs each request's time"),
+            );
+        }
     }
-    let out = cmd.output().expect("oha runs");
-    assert!(
-        out.status.success(),
-        "oha failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).expect("oha prints JSON");
-    let codes = report["statusCodeDistribution"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    assert!(
-        codes.keys().all(|c| c == "200") && !codes.is_empty(),
-        "{target}: answers other than 200: {codes:?}, errors {}",
-        report["errorDistribution"]
-    );
-    let latency = &report["metrics"]["latency_ms"];
+    assert!(!micros.is_empty(), "h2load logged no request");
+    micros.sort_unstable();
+    // The nearest rank: the smallest time that `p` of the requests did not exceed.
+    let percentile = |p: f64| {
+        let rank = ((p * micros.len() as f64).ceil() as usize).clamp(1, micros.len());
+        micros[rank - 1] as f64 / 1000.0
+    };
     Load {
-        p50_ms: latency["p50"].as_f64().expect("p50"),
-        p99_ms: latency["p99"].as_f64().expect("p99"),
-        per_s: report["summary"]["requestsPerSec"]
-            .as_f64()
-            .expect("a request rate"),
+        p50_ms: percentile(0.50),
+        p99_ms: percentile(0.99),
+        per_s: micros.len() as f64 / seconds as f64,
     }
 }
 
@@ -391,10 +447,10 @@ pub(crate) fn prepare(quick: bool) {
     ensure_index(&indexer, &anvil, sizes(quick).0);
 }
 
-/// Runs the benchmark with the executables `INDEXER_BIN`, `ANVIL_BIN` and `OHA_BIN`.
+/// Runs the benchmark with the executables `INDEXER_BIN`, `ANVIL_BIN` and `H2LOAD_BIN`.
 pub(crate) fn api(quick: bool) {
     let (indexer, anvil) = executables();
-    let oha = std::env::var("OHA_BIN").unwrap_or_else(|_| "oha".into());
+    let h2load = std::env::var("H2LOAD_BIN").unwrap_or_else(|_| "h2load".into());
     let (transfers, runs, seconds) = sizes(quick);
     let (cache, meta) = ensure_index(&indexer, &anvil, transfers);
 
@@ -509,35 +565,22 @@ pub(crate) fn api(quick: bool) {
         ),
     ];
     for (route, urls, bodies) in routes {
-        let (urls_file, bodies_file) = (
-            dir.join(format!("{route}-urls.txt")),
-            dir.join(format!("{route}-bodies.txt")),
+        let (ours_asked, peer_asked) = (
+            Questions::Gets(&urls),
+            Questions::Posts {
+                url: &l1_url,
+                bodies: &bodies,
+            },
         );
-        write_lines(&urls_file, &urls);
-        write_lines(&bodies_file, &bodies);
         // A first pass of each, not counted, so that both read from memory: the index was just
         // copied and the operating system may not hold its pages yet.
-        load(
-            &oha,
-            &urls_file.to_string_lossy(),
-            false,
-            seconds.min(WARM_UP_SECONDS),
-        );
-        load(
-            &oha,
-            &format!("{l1_url} {}", bodies_file.display()),
-            true,
-            seconds.min(WARM_UP_SECONDS),
-        );
+        let warm_up = seconds.min(WARM_UP_SECONDS);
+        load(&h2load, &dir, &ours_asked, warm_up, 0);
+        load(&h2load, &dir, &peer_asked, warm_up, 0);
         let (mut ours, mut peer) = (Vec::new(), Vec::new());
-        for _ in 0..runs {
-            ours.push(load(&oha, &urls_file.to_string_lossy(), false, seconds));
-            peer.push(load(
-                &oha,
-                &format!("{l1_url} {}", bodies_file.display()),
-                true,
-                seconds,
-            ));
+        for run in 1..=runs {
+            ours.push(load(&h2load, &dir, &ours_asked, seconds, run));
+            peer.push(load(&h2load, &dir, &peer_asked, seconds, run));
         }
         let peer_name = match route {
             "block" => "anvil eth_getBlockByNumber",
