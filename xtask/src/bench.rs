@@ -73,7 +73,9 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
     // writer is one thread): the native builds (shown), then the API's index unless it is cached;
     // the tools' installs; the app's wasm; the worker's and the browser benchmark's wasm, then
     // `dist/`. The wasm builds have target folders of their own, so that cargo's lock on one does
-    // not hold the others.
+    // not hold the others. The native lane is the longest chain (the server's build, the runner's,
+    // then minutes of making the index), so the others run at the lowest priority and fill the
+    // cycles it leaves.
     println!(
         "xtask: installs and wasm builds run beside the native builds, their output in {}",
         logs.display()
@@ -307,13 +309,15 @@ fn figure(
     })
 }
 
-/// Starts `work` as a lane of [`bench`]'s first step, which says when it is done.
+/// Starts `work` as a lane of [`bench`]'s first step, beside the native lane and below it in
+/// priority ([`lower_priority`]), which says when it is done.
 fn lane<'scope, T: Send + 'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
     what: &'static str,
     work: impl FnOnce() -> Result<T, Failed> + Send + 'scope,
 ) -> std::thread::ScopedJoinHandle<'scope, Result<T, Failed>> {
     scope.spawn(move || {
+        lower_priority();
         let done = work();
         println!(
             "xtask: the {what} lane {} (at {})",
@@ -322,6 +326,16 @@ fn lane<'scope, T: Send + 'scope>(
         );
         done
     })
+}
+
+/// Gives the calling thread, and so the commands it starts, the lowest scheduling priority (nice
+/// 19): on Linux the nice value belongs to the thread, and a child inherits its creator's. The
+/// native lane, whose builds and index come before any measurement, then has the cores whenever
+/// it can use them, and the other lanes take what it leaves (cargo waiting on its last crates, the
+/// link, the index's writer).
+fn lower_priority() {
+    // SAFETY: setpriority only reads its arguments; `0` names the calling thread.
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
 }
 
 /// What a lane returned, once it is done.
