@@ -65,9 +65,11 @@ impl Tools {
         self.env(postgres_bin)
     }
 
-    /// What every command needs first, and quick to install: the wasm target and the npm packages.
+    /// What every command needs first, and quick to install: the wasm target, OpenSSL's headers
+    /// and the npm packages.
     pub(crate) fn ensure_base(&self) -> Result<(), Failed> {
         ensure_wasm_target()?;
+        ensure_apt(&[&OPENSSL_DEV], None)?;
         self.ensure_npm_packages()
     }
 
@@ -237,6 +239,14 @@ pub(crate) const BROWSER: AptTools = AptTools {
     packages: &["chromium", "chromium-driver", "fonts-liberation"],
     files: &[CHROMIUM, CHROMEDRIVER],
     why: "browser tests run in Chromium",
+};
+
+/// OpenSSL's headers and pkg-config, with which the server builds its TLS (an L1 endpoint may be
+/// https). On the machine image already; installed where they are missing.
+pub(crate) const OPENSSL_DEV: AptTools = AptTools {
+    packages: &["libssl-dev", "pkg-config"],
+    files: &["/usr/include/openssl/ssl.h", "/usr/bin/pkg-config"],
+    why: "the server's TLS builds on OpenSSL",
 };
 
 /// h2load, the API benchmark's load generator (`cargo xtask bench api`).
