@@ -14,6 +14,7 @@ pub mod genesis;
 pub mod index;
 pub mod l1;
 pub mod l1tx;
+#[cfg(feature = "openapi-check")]
 pub mod openapi;
 pub mod proposer;
 pub mod rpc;
