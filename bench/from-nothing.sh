@@ -24,5 +24,9 @@ export CARGO_HOME="$work/cargo-home" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 export CARGO_TARGET_DIR="$work/target" CARGO_INCREMENTAL=0
 export BENCH_CACHE="$work/cache" npm_config_cache="$work/npm-cache"
 date -u
+# The machine's load every 10 s (idle CPU shows where the lanes leave a core unused).
+vmstat -n -t 10 > "$work/vmstat.log" &
+vmstat_pid=$!
 /usr/bin/time -v cargo xtask bench
+kill "$vmstat_pid"
 date -u

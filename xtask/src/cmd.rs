@@ -55,7 +55,7 @@ impl Cmd {
     /// Runs to completion; a non-zero exit is a failure.
     pub(crate) fn run(mut self) -> Result<(), Failed> {
         let what = self.describe();
-        println!("$ {what}");
+        println!("$ {what} (at {})", crate::since_start());
         let status = self
             .0
             .status()
@@ -85,7 +85,11 @@ impl Cmd {
     /// to `log`; returns what standard output was kept.
     fn logged(mut self, log: &Path, keep_stdout: bool) -> Result<String, Failed> {
         let what = self.describe();
-        println!("$ {what} (output in {})", log.display());
+        println!(
+            "$ {what} (at {}; output in {})",
+            crate::since_start(),
+            log.display()
+        );
         let (out, err) = log_files(log)?;
         self.0.stderr(err);
         if !keep_stdout {
@@ -110,7 +114,7 @@ impl Cmd {
     /// Runs to completion with its output captured, shown only if it fails (for chatty tools).
     pub(crate) fn run_quiet(mut self) -> Result<(), Failed> {
         let what = self.describe();
-        println!("$ {what}");
+        println!("$ {what} (at {})", crate::since_start());
         let out = self
             .0
             .output()
@@ -146,7 +150,7 @@ impl Cmd {
     /// (for machine-readable output); a non-zero exit is a failure.
     pub(crate) fn stdout(mut self) -> Result<String, Failed> {
         let what = self.describe();
-        println!("$ {what}");
+        println!("$ {what} (at {})", crate::since_start());
         let out = self
             .0
             .stderr(std::process::Stdio::inherit())
@@ -163,7 +167,7 @@ impl Cmd {
     /// Starts the command in the background.
     pub(crate) fn spawn(mut self) -> Result<Child, Failed> {
         let what = self.describe();
-        println!("$ {what}");
+        println!("$ {what} (at {})", crate::since_start());
         self.0
             .spawn()
             .map_err(|e| Failed(format!("cannot run `{what}`: {e}")))

@@ -34,7 +34,7 @@ const SENDERS: usize = 128;
 /// and each sender's 256 pending transactions.
 const PER_ROUND: usize = 60;
 /// How long each route and its peer are loaded, uncounted, before the measured runs.
-const WARM_UP_SECONDS: u64 = 3;
+const WARM_UP_SECONDS: u64 = 1;
 /// Targets sampled for the URL lists.
 const SAMPLES: usize = 5_000;
 /// The load generator's streams (processes of one connection each) that share [`RATE`].
@@ -61,8 +61,10 @@ fn cache_dir(transfers: usize) -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/rollup-explorer")))
         .unwrap_or_else(|| std::env::temp_dir().join("rollup-explorer-cache"));
-    // `v2`: blocks of up to 2 MiB of transactions (the first index had the sequencer's 256 KiB).
-    base.join(format!("api-index-v2-{transfers}"))
+    // `v2`: blocks of up to 2 MiB of transactions (the first index had the sequencer's 256 KiB);
+    // `v3`: trie nodes without a key (the server's migration 0004, which would otherwise rewrite
+    // the copy each run serves).
+    base.join(format!("api-index-v3-{transfers}"))
 }
 
 /// Sends `SIGTERM` and waits for the process to exit (anvil saves its chain on the way out).
@@ -572,8 +574,8 @@ pub(crate) fn api(quick: bool) {
                 bodies: &bodies,
             },
         );
-        // A first pass of each, not counted, so that both read from memory: the index was just
-        // copied and the operating system may not hold its pages yet.
+        // A first second of each, not counted: the server's connections prepare their statements
+        // and fill their page caches (the copy of the index is already in the operating system's).
         let warm_up = seconds.min(WARM_UP_SECONDS);
         load(&h2load, &dir, &ours_asked, warm_up, 0);
         load(&h2load, &dir, &peer_asked, warm_up, 0);
