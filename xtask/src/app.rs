@@ -277,10 +277,29 @@ fn build_split(env: &ToolEnv, pkg: &Path) -> Result<(), Failed> {
 
     let mut modules = vec![pkg.join("app_bg.wasm")];
     modules.extend(split.split_modules);
-    for module in &modules {
-        wasm_opt(env, "-Oz", module, module)?;
-    }
-    Ok(())
+    // One wasm-opt per core at a time: most chunks are small, and one process each leaves a core
+    // idle.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|scope| {
+        let optimisers: Vec<_> = (0..cores)
+            .map(|_| {
+                scope.spawn(|| -> Result<(), Failed> {
+                    while let Some(module) =
+                        modules.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                    {
+                        wasm_opt(env, "-Oz", module, module)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        optimisers.into_iter().try_for_each(|optimiser| {
+            optimiser
+                .join()
+                .unwrap_or_else(|_| Err(Failed("a wasm-opt thread panicked".into())))
+        })
+    })
 }
 
 /// The split's intermediate files: the shell before wasm-bindgen, and the manifest.

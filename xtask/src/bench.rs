@@ -71,8 +71,8 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
     // Four lanes, since nothing here is timed and no single one keeps both cores busy (cargo
     // waits on its last crates, fat LTO links on one thread, apt on the network, the index's
     // writer is one thread): the native builds (shown), then the API's index unless it is cached;
-    // the tools' installs; the app's wasm; the worker's and the browser benchmark's wasm, then
-    // `dist/`. The wasm builds have target folders of their own, so that cargo's lock on one does
+    // the tools' installs; the app's wasm; the worker's wasm, then `dist/` beside the browser
+    // benchmark's wasm. The wasm builds have target folders of their own, so that cargo's lock on one does
     // not hold the others. The native lane is the longest chain (the server's build, the runner's,
     // then minutes of making the index), so the others run at the lowest priority and fill the
     // cycles it leaves.
@@ -106,25 +106,38 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
         let wasm = lane(scope, "light node's wasm build", || {
             let (app_ready, bindgen_ready) = (app_ready, bindgen_ready);
             let log = logs.join("light-node-wasm-builds.log");
-            let module = if browser {
-                let built = compile_browser_module(quick, &log)?;
-                let module = target_dir().join("bench/light-node-wasm-opt.wasm");
-                crate::app::wasm_opt(&env, "-O3", &built, &module)?;
-                Some(module)
-            } else {
-                None
-            };
+            // The worker first: `dist/` waits on it and on the app, while the browser benchmark's
+            // module is only needed once measuring starts, so it compiles (sharing the worker's
+            // compiled dependencies) while `dist/` is put together.
             if bundle {
                 crate::app::compile_worker(Some(&log))?;
-                app_ready
-                    .recv()
-                    .map_err(|_| Failed("the app was not compiled".into()))?;
-                bindgen_ready
-                    .recv()
-                    .map_err(|_| Failed("wasm-bindgen was not installed".into()))?;
-                crate::app::finish(&env)?;
             }
-            Ok(module)
+            let env = &env;
+            std::thread::scope(|inner| {
+                let dist = inner.spawn(move || -> Result<(), Failed> {
+                    if bundle {
+                        app_ready
+                            .recv()
+                            .map_err(|_| Failed("the app was not compiled".into()))?;
+                        bindgen_ready
+                            .recv()
+                            .map_err(|_| Failed("wasm-bindgen was not installed".into()))?;
+                        crate::app::finish(env)?;
+                    }
+                    Ok(())
+                });
+                let module = if browser {
+                    let built = compile_browser_module(quick, &log)?;
+                    let module = target_dir().join("bench/light-node-wasm-opt.wasm");
+                    crate::app::wasm_opt(env, "-O3", &built, &module)?;
+                    Some(module)
+                } else {
+                    None
+                };
+                dist.join()
+                    .unwrap_or_else(|_| Err(Failed("making dist/ panicked".into())))?;
+                Ok(module)
+            })
         });
         let native_builds = build_native(&native, &env, quick);
         println!(
