@@ -287,7 +287,8 @@ pub struct L1BlockWrite {
     pub games: Vec<GameRow>,
     /// Its other Rollup events.
     pub events: Vec<EventRow>,
-    /// Trie nodes the new blocks created.
+    /// Trie nodes the new blocks created that the index does not hold yet (written as given: the
+    /// table has no key to deduplicate on).
     pub nodes: Vec<(B256, Bytes)>,
     /// Code the new blocks deployed.
     pub codes: Vec<(B256, Bytes)>,
