@@ -72,10 +72,10 @@ pub(crate) fn bench(args: &[String]) -> Result<(), Failed> {
     // waits on its last crates, fat LTO links on one thread, apt on the network, the index's
     // writer is one thread): the native builds (shown), then the API's index unless it is cached;
     // the tools' installs; the app's wasm; the worker's wasm, then `dist/` beside the browser
-    // benchmark's wasm. The wasm builds have target folders of their own, so that cargo's lock on one does
-    // not hold the others. The native lane is the longest chain (the server's build, the runner's,
-    // then minutes of making the index), so the others run at the lowest priority and fill the
-    // cycles it leaves.
+    // benchmark's wasm. The wasm builds have target folders of their own, so that cargo's lock on
+    // one does not hold the others. The native lane is the longest chain (the server's build, the
+    // runner's, then minutes of making the index), so the others run at the lowest priority and
+    // fill the cycles it leaves.
     println!(
         "xtask: installs and wasm builds run beside the native builds, their output in {}",
         logs.display()
