@@ -29,6 +29,13 @@ pub struct DeployParams {
     pub move_timeout: u64,
     /// The output root of L2 block 0, the starting point the first proposal's games agree on.
     pub genesis_output_root: B256,
+    /// Timestamp of L2 block 0: the contract refuses proposals for blocks whose timestamp
+    /// (`l2_genesis_time + n * l2_block_time`) is not yet in the past.
+    pub l2_genesis_time: u64,
+    /// Seconds between L2 blocks.
+    pub l2_block_time: u64,
+    /// The chain parameters' commitment (`ChainConfig::hash` in the light node).
+    pub config_hash: B256,
 }
 
 impl DeployParams {
@@ -54,10 +61,15 @@ impl DeployParams {
             challenge_window: Self::DEVNET_CHALLENGE_WINDOW,
             move_timeout: Self::DEVNET_MOVE_TIMEOUT,
             genesis_output_root: B256::ZERO,
+            l2_genesis_time: 0,
+            l2_block_time: 1,
+            config_hash: B256::ZERO,
         }
     }
 
     /// Production-like values: 1 ETH for both bonds, a seven-day window and twelve hours per move.
+    /// The L2 timing and the config hash are the devnet's placeholders; set the real ones with
+    /// [`with_chain`](Self::with_chain).
     pub fn production_like(batcher: Address, arbiter: Address, genesis_output_root: B256) -> Self {
         Self {
             batcher,
@@ -67,7 +79,19 @@ impl DeployParams {
             challenge_window: Self::PRODUCTION_CHALLENGE_WINDOW,
             move_timeout: Self::PRODUCTION_MOVE_TIMEOUT,
             genesis_output_root,
+            l2_genesis_time: 0,
+            l2_block_time: 1,
+            config_hash: B256::ZERO,
         }
+    }
+
+    /// The same parameters for an L2 chain with this genesis timestamp, block time and parameters'
+    /// commitment.
+    pub const fn with_chain(mut self, genesis_time: u64, block_time: u64, config_hash: B256) -> Self {
+        self.l2_genesis_time = genesis_time;
+        self.l2_block_time = block_time;
+        self.config_hash = config_hash;
+        self
     }
 
     /// The same parameters with another genesis output root.
@@ -86,6 +110,8 @@ impl DeployParams {
             "challenge window is zero"
         } else if self.move_timeout == 0 {
             "move timeout is zero"
+        } else if self.l2_block_time == 0 {
+            "L2 block time is zero"
         } else {
             return Ok(());
         };
@@ -122,6 +148,9 @@ where
         params.challenge_window,
         params.move_timeout,
         params.genesis_output_root,
+        params.l2_genesis_time,
+        params.l2_block_time,
+        params.config_hash,
     )
     .deploy()
     .await?;

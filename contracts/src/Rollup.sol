@@ -7,7 +7,8 @@ pragma solidity >=0.8.24 <0.9.0;
 /// @dev Every state change emits an event carrying all the data it changed, so an indexer can rebuild
 /// the whole state from logs alone. Payments are pull-based (`withdraw`), so no resolution can be
 /// blocked by a recipient that refuses ETH, and the balance is accounted for exactly by
-/// `depositedValue + lockedBonds + unclaimedCredits` (it can only be larger if ETH is force-sent).
+/// `depositedValue + lockedBonds + unclaimedCredits + burnedBonds` (it can only be larger if ETH is
+/// force-sent).
 /// Design notes: docs/contracts.md.
 contract Rollup {
     // ------------------------------------------------------------------------------------------------
@@ -32,8 +33,9 @@ contract Rollup {
         ProposerWins,
         /// The challenger won; the proposal lost and is invalidated.
         ChallengerWins,
-        /// The arbiter missed its deadline: the challenger's bond is refunded and, to stay safe, the
-        /// proposal is invalidated without being marked as lost (its bond can be reclaimed).
+        /// The arbiter missed its deadline: to stay safe the proposal is invalidated without being
+        /// marked as lost (its bond can be reclaimed), and the challenger's bond is burnt, so that an
+        /// absent arbiter does not make invalidation free.
         NoDecision
     }
 
@@ -61,6 +63,10 @@ contract Rollup {
         uint32 openGames;
         /// Challenges are accepted strictly before this timestamp; finalization from it on.
         uint64 deadline;
+        /// The L1 block the proposal was made in. The claim is judged against the L2 chain that L1
+        /// data up to and including this block derives: a root of a block that was not derivable
+        /// by then is wrong, whatever L1 later brings.
+        uint64 l1Block;
         /// The proposal this one builds on, or `NO_PROPOSAL` for the genesis output.
         uint64 parent;
         /// Position in the chain of valid proposals when it was made (0 for the first on genesis).
@@ -113,6 +119,20 @@ contract Rollup {
     uint64 public constant MAX_DEPOSIT_GAS_LIMIT = 10_000_000;
     /// @notice Largest deposit data, in bytes.
     uint64 public constant MAX_DEPOSIT_DATA_SIZE = 32_768;
+    /// @notice L2 gas all deposits of one L1 block may ask for together (OP's `maxResourceLimit`).
+    /// Every deposit of an L1 block goes into one L2 block, so this stays below its gas limit.
+    uint64 public constant MAX_DEPOSIT_GAS_PER_L1_BLOCK = 20_000_000;
+    /// @notice The deposit gas per L1 block the price aims at (a tenth of the maximum, as OP's).
+    uint64 public constant DEPOSIT_GAS_TARGET = 2_000_000;
+    /// @notice The deposit gas price moves by at most 1/8 of the distance to the target per L1 block.
+    uint256 public constant DEPOSIT_BASE_FEE_CHANGE_DENOMINATOR = 8;
+    /// @notice The lowest deposit gas price, in wei per L2 gas (OP's `minimumBaseFee`).
+    uint256 public constant MIN_DEPOSIT_BASE_FEE = 1 gwei;
+    /// @notice The highest deposit gas price, in wei per L2 gas.
+    uint256 public constant MAX_DEPOSIT_BASE_FEE = 1_000_000 ether;
+    /// @notice Percent of a losing proposal's bond that is burnt rather than paid to the challenger
+    /// that won: a proposer that challenges its own wrong proposal still loses this much.
+    uint256 public constant PROPOSAL_BOND_BURN_PERCENT = 50;
 
     /// @notice The only address allowed to append batches.
     address public immutable batcher;
@@ -128,6 +148,13 @@ contract Rollup {
     uint64 public immutable moveTimeout;
     /// @notice The output root of L2 block 0, the agreed starting point of the first proposal's games.
     bytes32 public immutable genesisOutputRoot;
+    /// @notice Timestamp of L2 block 0; block `n` has timestamp `l2GenesisTime + n * l2BlockTime`.
+    uint64 public immutable l2GenesisTime;
+    /// @notice Seconds between consecutive L2 blocks.
+    uint64 public immutable l2BlockTime;
+    /// @notice Commitment to every chain parameter of the rollup (`ChainConfig::hash` in the light
+    /// node): a node handed the parameters by anyone checks them against this before trusting them.
+    bytes32 public immutable configHash;
 
     // ------------------------------------------------------------------------------------------------
     // State
@@ -153,6 +180,16 @@ contract Rollup {
     uint256 public lockedBonds;
     /// @notice Sum of all `credits` not yet withdrawn.
     uint256 public unclaimedCredits;
+    /// @notice Bond wei burnt: it stays in the contract and nobody can ever withdraw it.
+    uint256 public burnedBonds;
+
+    /// @notice The deposit gas price of the current metering block, in wei per L2 gas; deposits
+    /// burn `gasLimit * depositBaseFee / max(block.basefee, 1 gwei)` L1 gas.
+    uint256 public depositBaseFee = MIN_DEPOSIT_BASE_FEE;
+    /// @notice Deposit gas asked for in L1 block `depositBlock` so far.
+    uint64 public depositGasUsed;
+    /// @notice The L1 block `depositGasUsed` counts for.
+    uint64 public depositBlock;
 
     /// @notice `keccak256` of each batch's data, by batch index.
     mapping(uint64 => bytes32) public batchHash;
@@ -177,7 +214,10 @@ contract Rollup {
         uint256 challengeBond,
         uint64 challengeWindow,
         uint64 moveTimeout,
-        bytes32 genesisOutputRoot
+        bytes32 genesisOutputRoot,
+        uint64 l2GenesisTime,
+        uint64 l2BlockTime,
+        bytes32 configHash
     );
 
     /// @notice A batch was appended; its data is the calldata of the `appendBatch` call.
@@ -277,6 +317,9 @@ contract Rollup {
     /// @notice `account` can withdraw `amount` more wei.
     event Credited(address indexed account, uint256 amount);
 
+    /// @notice `amount` wei of bonds of game `gameId` on proposal `proposalIndex` were burnt.
+    event BondBurned(uint64 indexed gameId, uint64 indexed proposalIndex, uint256 amount);
+
     /// @notice `account` withdrew `amount` wei.
     event Withdrawn(address indexed account, uint256 amount);
 
@@ -296,6 +339,11 @@ contract Rollup {
     error DepositDataTooLarge(uint256 size, uint256 max);
     /// @notice The deposit's gas limit is outside [min, max] for its data size.
     error DepositGasLimitOutOfRange(uint64 gasLimit, uint64 min, uint64 max);
+    /// @notice This L1 block's deposits already asked for all but `available` of
+    /// `MAX_DEPOSIT_GAS_PER_L1_BLOCK`; try again in a later block.
+    error DepositGasBudgetExceeded(uint64 gasLimit, uint64 available);
+    /// @notice The L2 block's timestamp is not yet in the past: its output cannot be known.
+    error L2BlockInFuture(uint64 l2Block, uint256 l2Timestamp, uint256 now);
     /// @notice The value sent is not the exact bond.
     error WrongBond(uint256 sent, uint256 required);
     /// @notice A proposal must be for an L2 block above the latest valid proposal's.
@@ -346,6 +394,9 @@ contract Rollup {
     /// @param challengeWindow_ Seconds a proposal can be challenged.
     /// @param moveTimeout_ Seconds allowed for each move of a game.
     /// @param genesisOutputRoot_ The output root of L2 block 0.
+    /// @param l2GenesisTime_ Timestamp of L2 block 0.
+    /// @param l2BlockTime_ Seconds between L2 blocks.
+    /// @param configHash_ Commitment to the rollup's chain parameters.
     constructor(
         address batcher_,
         address arbiter_,
@@ -353,12 +404,16 @@ contract Rollup {
         uint256 challengeBond_,
         uint64 challengeWindow_,
         uint64 moveTimeout_,
-        bytes32 genesisOutputRoot_
+        bytes32 genesisOutputRoot_,
+        uint64 l2GenesisTime_,
+        uint64 l2BlockTime_,
+        bytes32 configHash_
     ) {
         if (batcher_ == address(0)) revert InvalidConfig("batcher is the zero address");
         if (arbiter_ == address(0)) revert InvalidConfig("arbiter is the zero address");
         if (challengeWindow_ == 0) revert InvalidConfig("challenge window is zero");
         if (moveTimeout_ == 0) revert InvalidConfig("move timeout is zero");
+        if (l2BlockTime_ == 0) revert InvalidConfig("L2 block time is zero");
         batcher = batcher_;
         arbiter = arbiter_;
         proposalBond = proposalBond_;
@@ -366,8 +421,21 @@ contract Rollup {
         challengeWindow = challengeWindow_;
         moveTimeout = moveTimeout_;
         genesisOutputRoot = genesisOutputRoot_;
+        l2GenesisTime = l2GenesisTime_;
+        l2BlockTime = l2BlockTime_;
+        configHash = configHash_;
+        depositBlock = uint64(block.number);
         emit RollupInitialized(
-            batcher_, arbiter_, proposalBond_, challengeBond_, challengeWindow_, moveTimeout_, genesisOutputRoot_
+            batcher_,
+            arbiter_,
+            proposalBond_,
+            challengeBond_,
+            challengeWindow_,
+            moveTimeout_,
+            genesisOutputRoot_,
+            l2GenesisTime_,
+            l2BlockTime_,
+            configHash_
         );
     }
 
@@ -389,7 +457,8 @@ contract Rollup {
     /// @notice Deposits `msg.value` and a call for L2: the value is minted to `to`, which is then called
     /// with `data` and `gasLimit`.
     /// @dev `gasLimit` must be at least `MIN_DEPOSIT_GAS_LIMIT + DEPOSIT_GAS_PER_DATA_BYTE * data.length`
-    /// and at most `MAX_DEPOSIT_GAS_LIMIT`; `data` at most `MAX_DEPOSIT_DATA_SIZE` bytes.
+    /// and at most `MAX_DEPOSIT_GAS_LIMIT`; `data` at most `MAX_DEPOSIT_DATA_SIZE` bytes. The gas is
+    /// bought on L1 (`_meterDeposit`): within this L1 block's budget, by burning L1 gas.
     function deposit(address to, uint64 gasLimit, bytes calldata data) external payable returns (uint64 nonce) {
         if (to == address(0)) revert DepositToZeroAddress();
         if (data.length > MAX_DEPOSIT_DATA_SIZE) revert DepositDataTooLarge(data.length, MAX_DEPOSIT_DATA_SIZE);
@@ -398,6 +467,7 @@ contract Rollup {
         if (gasLimit < minGas || gasLimit > MAX_DEPOSIT_GAS_LIMIT) {
             revert DepositGasLimitOutOfRange(gasLimit, minGas, MAX_DEPOSIT_GAS_LIMIT);
         }
+        _meterDeposit(gasLimit);
         nonce = depositCount++;
         depositedValue += msg.value;
         emit Deposited(nonce, msg.sender, to, msg.value, gasLimit, data);
@@ -409,10 +479,15 @@ contract Rollup {
 
     /// @notice Proposes `outputRoot` as the output root of `l2Block`, on top of the latest valid
     /// proposal (its parent). Must carry exactly `proposalBond`.
+    /// The L2 block's timestamp must be in the past (as OP's L2OutputOracle requires), and the claim
+    /// is judged against what L1 data up to this block derives (`Proposal.l1Block`).
     function propose(uint64 l2Block, bytes32 outputRoot) external payable returns (uint64 index) {
         if (msg.value != proposalBond) revert WrongBond(msg.value, proposalBond);
         (uint64 parent, uint64 parentL2Block,) = latestValid();
         if (l2Block <= parentL2Block) revert L2BlockNotAboveLast(l2Block, parentL2Block);
+        // Both factors are uint64, so the product cannot overflow in uint256 arithmetic.
+        uint256 l2Timestamp = uint256(l2GenesisTime) + uint256(l2Block) * uint256(l2BlockTime);
+        if (l2Timestamp >= block.timestamp) revert L2BlockInFuture(l2Block, l2Timestamp, block.timestamp);
 
         index = proposalCount++;
         uint64 depth = validChainLength++;
@@ -424,6 +499,7 @@ contract Rollup {
             l2Block: l2Block,
             openGames: 0,
             deadline: deadline,
+            l1Block: uint64(block.number),
             parent: parent,
             depth: depth,
             lost: false,
@@ -567,8 +643,9 @@ contract Rollup {
     }
 
     /// @notice Ends a game whose current move is overdue: the player who should have moved loses.
-    /// If the arbiter is overdue, nobody wins: the challenger's bond is refunded and the proposal is
-    /// invalidated (safety first: an unverified root must not finalize). Anyone may call it.
+    /// If the arbiter is overdue, nobody wins: the proposal is invalidated (safety first: an
+    /// unverified root must not finalize) and the challenger's bond is burnt, so that invalidating a
+    /// proposal is never free. Anyone may call it.
     function claimTimeout(uint64 gameId) external {
         Game storage g = _openGame(gameId);
         if (block.timestamp < g.deadline) revert DeadlineNotReached(gameId, g.deadline);
@@ -688,32 +765,76 @@ contract Rollup {
 
         address winner;
         uint256 payout;
+        uint256 burnt;
         if (outcome == Outcome.ProposerWins) {
             winner = p.proposer;
             payout = challengeBond;
         } else if (outcome == Outcome.ChallengerWins) {
             winner = g.challenger;
             payout = challengeBond;
-            // The proposal bond is paid once, to the first challenger that wins; later winners
-            // against the same proposal get their own bond back.
+            // The proposal bond is settled once, by the first challenger that wins: part of it is
+            // burnt, so that a proposer winning against itself still pays; the rest rewards the
+            // challenger. Later winners against the same proposal get their own bond back.
             if (!p.bondSettled) {
                 p.bondSettled = true;
                 lockedBonds -= proposalBond;
-                payout += proposalBond;
+                burnt = proposalBond * PROPOSAL_BOND_BURN_PERCENT / 100;
+                payout += proposalBond - burnt;
             }
             if (!p.lost) {
                 p.lost = true;
                 _invalidate(p, index);
             }
         } else {
+            // No decision: safe, but not free for the challenger.
+            burnt = challengeBond;
             _invalidate(p, index);
         }
         emit GameResolved(gameId, index, outcome, resolution, winner, payout);
-        if (winner != address(0)) {
-            _credit(winner, payout);
-        } else {
-            _credit(g.challenger, challengeBond);
+        if (burnt != 0) {
+            burnedBonds += burnt;
+            emit BondBurned(gameId, index, burnt);
         }
+        _credit(winner, payout);
+    }
+
+    /// @dev Buys `gasLimit` L2 gas for a deposit: at most `MAX_DEPOSIT_GAS_PER_L1_BLOCK` per L1
+    /// block, at a price that follows demand as EIP-1559's base fee does (OP's ResourceMetering),
+    /// paid by burning L1 gas. A loop of deposits thus cannot hand L2 more gas than one block holds,
+    /// and each L2 gas costs L1 gas.
+    function _meterDeposit(uint64 gasLimit) private {
+        uint64 current = uint64(block.number);
+        if (current > depositBlock) {
+            uint256 fee = depositBaseFee;
+            uint256 used = depositGasUsed;
+            // The last metered block moves the price towards its use of the target...
+            if (used > DEPOSIT_GAS_TARGET) {
+                fee += fee * (used - DEPOSIT_GAS_TARGET) / DEPOSIT_GAS_TARGET / DEPOSIT_BASE_FEE_CHANGE_DENOMINATOR;
+            } else {
+                fee -= fee * (DEPOSIT_GAS_TARGET - used) / DEPOSIT_GAS_TARGET / DEPOSIT_BASE_FEE_CHANGE_DENOMINATOR;
+            }
+            // ...and each L1 block without deposits since lowers it by an eighth, until the floor.
+            for (uint64 empty = current - depositBlock - 1; empty > 0 && fee > MIN_DEPOSIT_BASE_FEE; empty--) {
+                fee -= fee / DEPOSIT_BASE_FEE_CHANGE_DENOMINATOR;
+            }
+            if (fee < MIN_DEPOSIT_BASE_FEE) fee = MIN_DEPOSIT_BASE_FEE;
+            if (fee > MAX_DEPOSIT_BASE_FEE) fee = MAX_DEPOSIT_BASE_FEE;
+            depositBaseFee = fee;
+            depositGasUsed = 0;
+            depositBlock = current;
+        }
+        uint64 available = MAX_DEPOSIT_GAS_PER_L1_BLOCK - depositGasUsed;
+        if (gasLimit > available) revert DepositGasBudgetExceeded(gasLimit, available);
+        depositGasUsed += gasLimit;
+
+        uint256 l1GasPrice = block.basefee > 1 gwei ? block.basefee : 1 gwei;
+        _burnGas(uint256(gasLimit) * depositBaseFee / l1GasPrice);
+    }
+
+    /// @dev Spends `amount` gas doing nothing (OP's `Burn.gas`).
+    function _burnGas(uint256 amount) private view {
+        uint256 start = gasleft();
+        while (start - gasleft() < amount) {}
     }
 
     /// @dev Truncates the valid chain just below `p`, which invalidates `p` and every proposal built on
@@ -726,7 +847,7 @@ contract Rollup {
     }
 
     function _credit(address account, uint256 amount) private {
-        if (amount == 0) return;
+        if (amount == 0 || account == address(0)) return;
         credits[account] += amount;
         unclaimedCredits += amount;
         emit Credited(account, amount);

@@ -1,14 +1,19 @@
 //! The honest player of the rollup's dispute games, driven by the index's derivation from L1.
 //!
+//! Every claim is judged as the contract defines it: against the L2 chain that L1 data up to the
+//! proposal's L1 block derives ([`Db::output_root_as_of`](crate::index::Db::output_root_as_of)).
+//! A root for a block that was not derivable by then is wrong, whatever L1 brings later.
+//!
 //! Each round it reads the Rollup contract's proposals and games and acts with the keys it holds:
-//! - challenger key: challenges every valid proposal, inside its window, whose output root differs
-//!   from the derived one, and answers the defender's midpoint roots (agree exactly when the root
-//!   equals the derived one), which drives the bisection to the first wrong block;
+//! - challenger key: challenges every valid proposal, inside its window, whose output root it cannot
+//!   confirm on that basis, and answers the defender's midpoint roots (agree exactly when the root
+//!   equals the one derivable then), which drives the bisection to the first wrong block;
 //! - defender key (the proposer's): answers every game against its proposals with the derived root
 //!   at the midpoint, reclaims the bonds of its proposals invalidated without losing;
 //! - arbiter key (devnet only, a trust assumption): decides single-block disputes by re-executing
 //!   that block with the light node ([`crate::index::witness::reexecuted_output_root`]); the proposer
-//!   wins exactly when its root equals the re-executed one.
+//!   wins exactly when the block was derivable by the proposal's L1 block and its root equals the
+//!   re-executed one.
 //!
 //! With any key it claims overdue timeouts and withdraws its credits (bonds won or returned).
 //!
@@ -25,7 +30,7 @@ use contracts::{Outcome, Rollup, Rollup::RollupInstance, Turn};
 
 use crate::{
     genesis::{ARBITER_KEY_INDEX, CHALLENGER_KEY_INDEX, PROPOSER_KEY_INDEX, dev_signer},
-    index::{IndexShared, witness::reexecuted_output_root},
+    index::{AsOf, IndexShared, witness::reexecuted_output_root},
     l1tx::{L1Sender, L1SenderConfig, L1TxError},
     sequencer::l1_call,
 };
@@ -103,8 +108,9 @@ pub enum Action {
         proposal: u64,
         /// Its root.
         proposed: B256,
-        /// The derived root.
-        derived: B256,
+        /// The root derivable by the proposal's L1 block, or `None` if the block was not derivable
+        /// by then (a proposal for a block L1 had not made derivable yet).
+        derived: Option<B256>,
     },
     /// Posted the derived root of the midpoint as the defender.
     Defended {
@@ -198,11 +204,11 @@ impl Challenger {
             .map_err(|e| ChallengerError::Read(e.to_string()))
     }
 
-    /// The derived output root of `number`, if the index has derived it.
-    async fn derived(&self, number: u64) -> Result<Option<B256>, ChallengerError> {
+    /// The output root of `number` as L1 data up to `l1_block` derives it.
+    async fn as_of(&self, number: u64, l1_block: u64) -> Result<AsOf, ChallengerError> {
         self.index
             .db
-            .output_root(number)
+            .output_root_as_of(number, l1_block)
             .await
             .map_err(|e| ChallengerError::Index(e.to_string()))
     }
@@ -330,7 +336,9 @@ impl Challenger {
                 if proposal.proposer != defender.address() {
                     return Ok(None);
                 }
-                let Some(root) = self.derived(mid).await? else {
+                // A midpoint that was not derivable by the proposal's L1 block has no right root
+                // to defend with: the game is lost either way.
+                let AsOf::Root(root) = self.as_of(mid, proposal.l1Block).await? else {
                     return Ok(None);
                 };
                 let call = Rollup::defendCall {
@@ -355,10 +363,13 @@ impl Challenger {
                 else {
                     return Ok(None);
                 };
-                let Some(root) = self.derived(mid).await? else {
-                    return Ok(None);
+                let proposal = Self::read(self.rollup.proposal(game.proposalIndex).call()).await?;
+                let agree = match self.as_of(mid, proposal.l1Block).await? {
+                    AsOf::Root(root) => root == game.midRoot,
+                    // No root of a block that was not derivable then is right.
+                    AsOf::NotDerivable => false,
+                    AsOf::Unknown => return Ok(None),
                 };
-                let agree = root == game.midRoot;
                 let call = Rollup::respondCall { gameId: id, agree };
                 if self.send(challenger, call, U256::ZERO, "respond").await? {
                     tracing::info!(game = id, block = mid, agree, "responded to the midpoint");
@@ -371,13 +382,17 @@ impl Challenger {
                     return Ok(None);
                 };
                 let block = game.disputedBlock;
-                if self.derived(block).await?.is_none() {
-                    return Ok(None);
-                }
-                let root = reexecuted_output_root(&self.index, block)
-                    .await
-                    .map_err(|e| ChallengerError::Index(e.to_string()))?;
-                let proposer_wins = root == game.disputedRoot;
+                let proposal = Self::read(self.rollup.proposal(game.proposalIndex).call()).await?;
+                let (proposer_wins, root) = match self.as_of(block, proposal.l1Block).await? {
+                    AsOf::Root(_) => {
+                        let root = reexecuted_output_root(&self.index, block)
+                            .await
+                            .map_err(|e| ChallengerError::Index(e.to_string()))?;
+                        (root == game.disputedRoot, root)
+                    }
+                    AsOf::NotDerivable => (false, B256::ZERO),
+                    AsOf::Unknown => return Ok(None),
+                };
                 let call = Rollup::adjudicateCall {
                     gameId: id,
                     proposerWins: proposer_wins,
@@ -446,12 +461,12 @@ impl Challenger {
             if now >= proposal.deadline || self.challenged.contains(&index) {
                 continue;
             }
-            let Some(derived) = self.derived(proposal.l2Block).await? else {
-                continue; // not derived yet
+            let derived = match self.as_of(proposal.l2Block, proposal.l1Block).await? {
+                AsOf::Root(root) if root == proposal.outputRoot => continue,
+                AsOf::Root(root) => Some(root),
+                AsOf::NotDerivable => None,
+                AsOf::Unknown => continue, // the index has not reached the proposal's L1 block
             };
-            if derived == proposal.outputRoot {
-                continue;
-            }
             let bond = Self::read(self.rollup.challengeBond().call()).await?;
             let call = Rollup::challengeCall {
                 proposalIndex: index,
@@ -461,7 +476,7 @@ impl Challenger {
                     proposal = index,
                     l2_block = proposal.l2Block,
                     proposed = %proposal.outputRoot,
-                    %derived,
+                    ?derived,
                     "wrong output root challenged"
                 );
                 self.challenged.insert(index);

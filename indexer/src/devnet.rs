@@ -270,7 +270,8 @@ async fn deploy(l1: &DynProvider, config: &DevnetConfig) -> Result<RollupGenesis
         let root = genesis_output_root(&chain)?;
         let mut params =
             DeployParams::devnet(batcher.address(), dev_signer(ARBITER_KEY_INDEX).address())
-                .with_genesis_output_root(root);
+                .with_genesis_output_root(root)
+                .with_chain(chain.genesis_timestamp, chain.block_time, chain.hash());
         params.challenge_window = config.challenge_window;
         params.move_timeout = config.move_timeout;
         let rollup = contracts::deploy(&deployer, &params).await?;

@@ -1,6 +1,6 @@
 //! The rollup's chain parameters.
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, B256, keccak256};
 use revm::primitives::hardfork::SpecId;
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +26,10 @@ pub struct ChainConfig {
     pub spec_id: SpecId,
     /// Receives the priority fees of L2 transactions (the block's beneficiary).
     pub fee_recipient: Address,
+    /// The most seconds an L2 block's timestamp may be ahead of its L1 origin's (op-node's
+    /// `max_sequencer_drift`): blocks past it are dropped with their batch, so a batcher cannot move
+    /// L2 time far ahead of L1's, and the sequencer does not build them.
+    pub max_sequencer_drift: u64,
 }
 
 impl ChainConfig {
@@ -41,7 +45,50 @@ impl ChainConfig {
             genesis_base_fee: 1_000_000_000,
             spec_id: SpecId::CANCUN,
             fee_recipient: Address::with_last_byte(0xfe),
+            max_sequencer_drift: 600,
         }
+    }
+
+    /// The commitment to these parameters that the Rollup contract stores (`configHash`):
+    /// `keccak256` of every field as one 32-byte big-endian word, in declaration order, as Solidity's
+    /// `abi.encode` lays them out (the spec as its revm number, the fee recipient left-padded).
+    /// A node that was handed parameters checks them against L1 with it.
+    pub fn hash(&self) -> B256 {
+        let word = |value: u64| B256::left_padding_from(&value.to_be_bytes());
+        let words = [
+            word(self.chain_id),
+            word(self.block_time),
+            word(self.genesis_timestamp),
+            word(self.sequencing_window),
+            word(self.max_batch_size as u64),
+            word(self.block_gas_limit),
+            word(self.genesis_base_fee),
+            word(self.spec_id as u8 as u64),
+            B256::left_padding_from(self.fee_recipient.as_slice()),
+            word(self.max_sequencer_drift),
+        ];
+        let mut preimage = Vec::with_capacity(words.len() * 32);
+        for w in words {
+            preimage.extend_from_slice(w.as_slice());
+        }
+        keccak256(preimage)
+    }
+
+    /// Whether an L2 block with this timestamp may take an L1 origin with `origin_timestamp`, as
+    /// op-node's `max_sequencer_drift` rule says: up to `max_sequencer_drift` seconds after the
+    /// origin's timestamp any block may; past that only an empty block, and only while the next L1
+    /// block is known and later than the L2 block (so that L2 time can catch up with an L1 whose
+    /// clock jumped, but never run ahead of it). `next_origin_timestamp` is `None` when the next L1
+    /// block is not known (derivation: not at or before the batch's L1 block).
+    pub fn within_drift(
+        &self,
+        timestamp: u64,
+        origin_timestamp: u64,
+        empty: bool,
+        next_origin_timestamp: Option<u64>,
+    ) -> bool {
+        timestamp <= origin_timestamp.saturating_add(self.max_sequencer_drift)
+            || (empty && next_origin_timestamp.is_some_and(|next| next > timestamp))
     }
 
     /// Timestamp that L2 block `number` must carry.

@@ -181,12 +181,21 @@ impl<'a, S: Source> Run<'a, S> {
         let deployment = log
             .block_number
             .ok_or("L1 gave the deployment event without its block")?;
+        // The indexer hands over the chain parameters; L1 holds their commitment.
+        let config = status.rollup.config;
+        if config.hash() != init.configHash {
+            return Err(format!(
+                "the indexer's chain parameters (hash {}) are not the ones the Rollup contract on L1 commits to ({})",
+                config.hash(),
+                init.configHash
+            ));
+        }
         let known = request.known.iter().map(|k| (k.number, *k)).collect();
         Ok(Self {
             l1,
             indexer,
             rollup,
-            config: status.rollup.config,
+            config,
             deployment,
             genesis_root: init.genesisOutputRoot,
             known,

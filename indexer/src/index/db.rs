@@ -542,6 +542,28 @@ impl Db {
             .transpose()
     }
 
+    /// What the L2 chain that L1 data up to and including `l1_block` derives says of block
+    /// `number`: the standard a proposal made in `l1_block` is judged by (a block derived only from
+    /// later L1 data was not derivable then).
+    pub async fn output_root_as_of(&self, number: u64, l1_block: u64) -> DbResult<AsOf> {
+        let row = sqlx::query("SELECT output_root, l1_block FROM blocks WHERE number = $1")
+            .bind(int(number))
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(row) = row {
+            let derived_in = row.try_get::<i64, _>(1)? as u64;
+            if derived_in <= l1_block {
+                let root = parse_b256("output root", &row.try_get::<String, _>(0)?)?;
+                return Ok(AsOf::Root(root));
+            }
+            return Ok(AsOf::NotDerivable);
+        }
+        match self.last_l1_block().await? {
+            Some((head, _)) if head >= l1_block => Ok(AsOf::NotDerivable),
+            _ => Ok(AsOf::Unknown),
+        }
+    }
+
     /// What [`light_node::Deriver::resume`] needs: the safe head, its origin, the hashes before it
     /// and the L1 blocks from its origin on, with their deposits.
     pub async fn resume_parts(&self) -> DbResult<ResumeParts> {
@@ -679,6 +701,17 @@ impl Db {
         }
         Ok(out)
     }
+}
+
+/// An L2 block's output root as L1 data up to some L1 block derives it ([`Db::output_root_as_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOf {
+    /// Derivable by then, with this root.
+    Root(B256),
+    /// Not derivable from L1 data up to that L1 block: any root claimed for it is wrong.
+    NotDerivable,
+    /// The index has not yet derived up to that L1 block.
+    Unknown,
 }
 
 /// The parts a deriver resumes from.

@@ -1,9 +1,10 @@
 //! Finding a deployed rollup's genesis record from L1, for `indexer follow`.
 //!
-//! The Rollup contract's `RollupInitialized` event gives the deployment block, the batcher and the
-//! genesis output root. The chain parameters come from a `rollup.json` (as the devnet writes it) or,
-//! without one, are the devnet's with the genesis timestamp found by matching the genesis output root
-//! the contract holds: a record is only ever accepted when its genesis output root equals L1's.
+//! The Rollup contract's `RollupInitialized` event gives the deployment block, the batcher, the
+//! genesis output root, the L2 genesis timestamp and the commitment to the chain parameters. The
+//! parameters come from a `rollup.json` (as the devnet writes it) or, without one, are the devnet's
+//! with the contract's genesis timestamp: a record is only ever accepted when its parameters hash to
+//! the contract's `configHash` and its genesis output root equals L1's.
 
 use std::path::Path;
 
@@ -22,9 +23,6 @@ use crate::{
     sequencer::{OriginError, l1_call},
 };
 
-/// How far from the deployment block's timestamp a devnet genesis timestamp is searched.
-const TIMESTAMP_SEARCH: u64 = 120;
-
 /// Why the rollup could not be found.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
@@ -42,9 +40,9 @@ pub enum DiscoverError {
         /// What is wrong.
         reason: String,
     },
-    /// No parameters give the contract's genesis output root.
+    /// The devnet's parameters are not the ones the contract commits to.
     #[error(
-        "the genesis output root {0} of the contract matches no devnet genesis; pass --rollup-config with the rollup's rollup.json"
+        "the chain parameters the contract commits to (hash {0}) are not the devnet's; pass --rollup-config with the rollup's rollup.json"
     )]
     UnknownGenesis(B256),
     /// The genesis state could not be built.
@@ -103,6 +101,13 @@ pub async fn discover(
                 "it describes a deployment on another L1 chain or block".into(),
             ));
         }
+        if genesis.config.hash() != event.configHash {
+            return Err(bad(format!(
+                "its chain parameters hash to {}, the contract commits to {}",
+                genesis.config.hash(),
+                event.configHash
+            )));
+        }
         if genesis_output_root(&genesis.config)? != root {
             return Err(bad(
                 "its genesis does not give the contract's genesis output root".into(),
@@ -111,22 +116,20 @@ pub async fn discover(
         return Ok(genesis);
     }
 
-    let low = origin.timestamp.saturating_sub(TIMESTAMP_SEARCH);
-    for timestamp in low..=origin.timestamp + TIMESTAMP_SEARCH {
-        let config = ChainConfig {
-            genesis_timestamp: timestamp,
-            ..ChainConfig::devnet()
-        };
-        if genesis_output_root(&config)? == root {
-            return Ok(RollupGenesis {
-                config,
-                l1_chain_id,
-                rollup,
-                l1_origin: origin,
-                batcher: event.batcher,
-                proposer: dev_signer(PROPOSER_KEY_INDEX).address(),
-            });
-        }
+    let config = ChainConfig {
+        genesis_timestamp: event.l2GenesisTime,
+        ..ChainConfig::devnet()
+    };
+    if config.hash() != event.configHash || genesis_output_root(&config)? != root {
+        return Err(DiscoverError::UnknownGenesis(event.configHash));
     }
-    Err(DiscoverError::UnknownGenesis(root))
+    Ok(RollupGenesis {
+        config,
+        l1_chain_id,
+        rollup,
+        l1_origin: origin,
+        batcher: event.batcher,
+        proposer: dev_signer(PROPOSER_KEY_INDEX).address(),
+    })
+
 }

@@ -387,6 +387,13 @@ pub fn decode(block: &L1Block) -> Decoded {
                 None,
                 json!({ "proposer": e.proposer, "amount": e.amount.to_string() }),
             ),
+            RollupEvents::BondBurned(e) => other(
+                "bond_burned",
+                Some(e.proposalIndex),
+                Some(e.gameId),
+                None,
+                json!({ "amount": e.amount.to_string() }),
+            ),
             RollupEvents::Credited(e) => other(
                 "credited",
                 None,

@@ -17,7 +17,7 @@ pub mod witness;
 use std::sync::Arc;
 
 use alloy::providers::{Provider, ProviderBuilder};
-pub use db::{Backend, Db, DbError};
+pub use db::{AsOf, Backend, Db, DbError};
 pub use driver::{IndexError, IndexEvent, IndexShared, IndexStatus, Indexer, IndexerConfig};
 pub use l1::L1Reader;
 use tokio::task::JoinHandle;

@@ -258,7 +258,7 @@ pub struct EventRow {
     /// L1 transaction.
     pub l1_tx_hash: B256,
     /// Event kind (`defended`, `responded`, `adjudicated`, `resolved`, `invalidated`, `finalized`,
-    /// `bond_reclaimed`, `credited`, `withdrawn`).
+    /// `bond_reclaimed`, `bond_burned`, `credited`, `withdrawn`).
     pub kind: &'static str,
     /// The proposal concerned.
     pub proposal_index: Option<u64>,

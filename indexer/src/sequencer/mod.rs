@@ -589,6 +589,23 @@ impl Sequencer {
         &self,
         origin: Option<L1Origin>,
     ) -> Result<Arc<SequencedBlock>, SequencerError> {
+        self.build(origin, true).await
+    }
+
+    /// Builds the next block as [`build_block`](Self::build_block) does, without user transactions:
+    /// what the drift rule allows past `max_sequencer_drift` ([`light_node::ChainConfig::within_drift`]).
+    pub async fn build_empty_block(
+        &self,
+        origin: Option<L1Origin>,
+    ) -> Result<Arc<SequencedBlock>, SequencerError> {
+        self.build(origin, false).await
+    }
+
+    async fn build(
+        &self,
+        origin: Option<L1Origin>,
+        with_transactions: bool,
+    ) -> Result<Arc<SequencedBlock>, SequencerError> {
         if self.halted.load(Ordering::Acquire) {
             return Err(SequencerError::Halted);
         }
@@ -607,7 +624,11 @@ impl Sequencer {
             *deposit_calls.entry(d.from).or_default() += 1;
         }
         // Lock order everywhere: pool, then working state, then chain.
-        let selected = {
+        // Deposits take their gas limits out of the block's first; the pool fills what they leave.
+        let deposit_gas: u64 = deposits.iter().map(|d| d.gas_limit).sum();
+        let selected = if !with_transactions {
+            Vec::new()
+        } else {
             let pool = lock(&self.pool);
             let mut working = lock(&self.working);
             let state = &mut working.state;
@@ -617,7 +638,7 @@ impl Sequencer {
                         + deposit_calls.get(&sender).copied().unwrap_or(0)
                 },
                 base_fee,
-                config.block_gas_limit,
+                config.block_gas_limit.saturating_sub(deposit_gas),
                 self.config.max_block_bytes,
             )
         };
@@ -737,8 +758,15 @@ impl Sequencer {
                     None
                 }
             };
+            let Some(with_transactions) = self
+                .drift_allows(&origins, parent_origin, origin.as_ref(), timestamp)
+                .await
+            else {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            };
             let started = std::time::Instant::now();
-            match self.build_block(origin).await {
+            match self.build(origin, with_transactions).await {
                 Ok(block) => tracing::debug!(
                     number = block.header.number,
                     txs = block.transactions.len(),
@@ -752,6 +780,56 @@ impl Sequencer {
                 }
             }
         }
+    }
+}
+
+impl Sequencer {
+    /// What the drift rule lets the next block be, at `timestamp` with `origin` (or the parent's
+    /// origin `parent_origin` when it does not advance): `Some(true)` any block, `Some(false)` only
+    /// an empty one (L2 is catching up with a jump of L1's clock), `None` no block yet (L2 is
+    /// `max_sequencer_drift` ahead of the L1 it knows: wait for L1). Without L1 (fixed origins)
+    /// there is no L1 time to drift from.
+    async fn drift_allows(
+        &self,
+        origins: &OriginSource,
+        parent_origin: u64,
+        origin: Option<&L1Origin>,
+        timestamp: u64,
+    ) -> Option<bool> {
+        let config = &self.genesis.config;
+        let number = origin.map_or(parent_origin, |o| o.number);
+        let origin_timestamp = match origin {
+            Some(o) => o.timestamp,
+            None => match origins.timestamp_of(number).await {
+                Ok(Some(t)) => t,
+                Ok(None) => return Some(true),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the L1 origin's time; waiting");
+                    return None;
+                }
+            },
+        };
+        if config.within_drift(timestamp, origin_timestamp, false, None) {
+            return Some(true);
+        }
+        let next = match origins.timestamp_of(number + 1).await {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the next L1 block's time; waiting");
+                return None;
+            }
+        };
+        if config.within_drift(timestamp, origin_timestamp, true, next) {
+            return Some(false);
+        }
+        tracing::warn!(
+            timestamp,
+            origin = number,
+            origin_timestamp,
+            max_drift = config.max_sequencer_drift,
+            "L2 time is as far ahead of its L1 origin as the drift allows; waiting for L1"
+        );
+        None
     }
 }
 

@@ -68,6 +68,14 @@ impl OriginSource {
         }
     }
 
+    /// The timestamp of L1 block `number`, or `None` while L1 has no such block (or without L1).
+    pub async fn timestamp_of(&self, number: u64) -> Result<Option<u64>, OriginError> {
+        match self {
+            Self::Fixed => Ok(None),
+            Self::L1(l1) => l1.timestamp_of(number).await,
+        }
+    }
+
     /// The latest L1 time seen (the timestamp of L1's head when an origin was last looked for), in
     /// milliseconds; 0 before any was read or without L1.
     pub fn l1_clock_ms(&self) -> u64 {
@@ -86,6 +94,8 @@ pub struct L1Origins {
     confirmations: u64,
     /// The newest L1 head timestamp seen: L1's clock, as far as the sequencer knows.
     seen: Arc<AtomicU64>,
+    /// The last L1 block whose timestamp was asked for (number, timestamp): asked once per L2 block.
+    last_timestamp: Arc<std::sync::Mutex<Option<(u64, u64)>>>,
 }
 
 impl L1Origins {
@@ -96,7 +106,35 @@ impl L1Origins {
             rollup,
             confirmations,
             seen: Arc::new(AtomicU64::new(0)),
+            last_timestamp: Arc::default(),
         }
+    }
+
+    /// The timestamp of L1 block `number`, or `None` while L1 has no such block.
+    pub async fn timestamp_of(&self, number: u64) -> Result<Option<u64>, OriginError> {
+        let cached = *self
+            .last_timestamp
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some((n, timestamp)) = cached
+            && n == number
+        {
+            return Ok(Some(timestamp));
+        }
+        let block = l1_call(
+            self.provider
+                .get_block_by_number(BlockNumberOrTag::Number(number)),
+        )
+        .await?;
+        let Some(block) = block else {
+            return Ok(None);
+        };
+        let timestamp = block.header.timestamp;
+        *self
+            .last_timestamp
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some((number, timestamp));
+        Ok(Some(timestamp))
     }
 
     /// The next origin if it is confirmed and not later than `timestamp`.

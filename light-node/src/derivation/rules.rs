@@ -87,6 +87,21 @@ pub enum BatchRejection {
         /// The origin's timestamp.
         origin_timestamp: u64,
     },
+    /// A block is further ahead of its L1 origin than the chain's `max_sequencer_drift` allows
+    /// ([`ChainConfig::within_drift`]).
+    #[error(
+        "block {index}: timestamp {timestamp} is more than {max_drift} s after its L1 origin's {origin_timestamp}"
+    )]
+    TooFarAhead {
+        /// Block position in the batch.
+        index: usize,
+        /// The block's timestamp.
+        timestamp: u64,
+        /// The origin's timestamp.
+        origin_timestamp: u64,
+        /// The chain's `max_sequencer_drift`.
+        max_drift: u64,
+    },
     /// A block carries an empty or deposit-typed transaction.
     #[error("block {index}: transaction {tx} is empty or a deposit")]
     ForbiddenTransaction {
@@ -157,6 +172,23 @@ pub fn check_batch(
                 index,
                 timestamp: block.timestamp,
                 origin_timestamp: known.timestamp,
+            });
+        }
+        let next_origin = l1
+            .get(&block.l1_origin_number.saturating_add(1))
+            .filter(|o| o.number <= inclusion)
+            .map(|o| o.timestamp);
+        if !config.within_drift(
+            block.timestamp,
+            known.timestamp,
+            block.transactions.is_empty(),
+            next_origin,
+        ) {
+            return Err(BatchRejection::TooFarAhead {
+                index,
+                timestamp: block.timestamp,
+                origin_timestamp: known.timestamp,
+                max_drift: config.max_sequencer_drift,
             });
         }
         if let Some(tx) = block

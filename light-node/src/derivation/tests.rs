@@ -434,3 +434,123 @@ fn rule_violations_drop_the_whole_batch() {
     ));
     let _ = L2State::default();
 }
+
+#[wasm_bindgen_test]
+#[test]
+fn a_batch_moving_l2_time_past_the_drift_is_dropped_whole() {
+    // The batcher keeps one L1 origin and posts more empty blocks than the drift allows: L2 time
+    // would run ahead of L1's for as long as it liked.
+    let (mut seq, mut deriver) = Sequencer::new(&[]);
+    let drift = seq.chain.config.max_sequencer_drift;
+    let blocks = drift + 5;
+    for _ in 0..blocks {
+        seq.build(GENESIS_L1, &deposits_table, vec![]);
+    }
+    let origin = l1_origin(GENESIS_L1, vec![]);
+    let last = &seq.blocks[blocks as usize - 1].1;
+    assert!(last.timestamp > origin.timestamp + drift, "the batch runs past the drift");
+
+    let step = deriver
+        .advance(&input(GENESIS_L1 + 1, vec![], vec![seq.batch_from(0, 0)]))
+        .expect("derives");
+    assert!(step.blocks.is_empty(), "no block of the batch is derived");
+    let [dropped] = step.dropped.as_slice() else {
+        panic!("one dropped batch expected, got {:?}", step.dropped);
+    };
+    // Block i of the batch has timestamp genesis + i + 1, and genesis is the origin's timestamp.
+    let first_past = drift as usize;
+    assert_eq!(
+        dropped.reason,
+        BatchRejection::TooFarAhead {
+            index: first_past,
+            timestamp: origin.timestamp + drift + 1,
+            origin_timestamp: origin.timestamp,
+            max_drift: drift,
+        }
+    );
+
+    // The same blocks up to the drift are accepted.
+    let (mut seq, mut deriver) = Sequencer::new(&[]);
+    for _ in 0..first_past {
+        seq.build(GENESIS_L1, &deposits_table, vec![]);
+    }
+    let step = deriver
+        .advance(&input(GENESIS_L1 + 1, vec![], vec![seq.batch_from(0, 0)]))
+        .expect("derives");
+    assert_eq!(step.dropped, vec![]);
+    assert_eq!(step.blocks.len(), first_past);
+}
+
+/// Past the drift, op-node's exception: empty blocks may go on while the next L1 block is later
+/// than them (L1's clock jumped: L2 catches up), but a block with transactions may not.
+#[wasm_bindgen_test]
+#[test]
+fn past_the_drift_only_empty_blocks_before_the_next_origin_are_derived() {
+    let key = Key::new(1);
+    let drift = config().max_sequencer_drift;
+    let jumped = L1Input {
+        block: L1Origin {
+            timestamp: l1_origin(GENESIS_L1, vec![]).timestamp + drift + 100,
+            ..l1_origin(GENESIS_L1 + 1, vec![])
+        },
+        parent_hash: l1_hash(GENESIS_L1),
+        batches: vec![],
+    };
+    let blocks = drift + 50;
+
+    let (mut seq, mut deriver) = Sequencer::new(&[key.address]);
+    for _ in 0..blocks {
+        seq.build(GENESIS_L1, &deposits_table, vec![]);
+    }
+    let mut input = jumped.clone();
+    input.batches = vec![seq.batch_from(0, 0)];
+    let step = deriver.advance(&input).expect("derives");
+    assert_eq!(step.dropped, vec![]);
+    assert_eq!(step.blocks.len() as u64, blocks, "L2 catches up with empty blocks");
+
+    let (mut seq, mut deriver) = Sequencer::new(&[key.address]);
+    for _ in 0..blocks - 1 {
+        seq.build(GENESIS_L1, &deposits_table, vec![]);
+    }
+    let id = seq.chain.config.chain_id;
+    let transfer = key.sign(tx(id, 0, TxKind::Call(Address::repeat_byte(9)), 1, Bytes::new()));
+    seq.build(GENESIS_L1, &deposits_table, vec![transfer]);
+    let mut input = jumped;
+    input.batches = vec![seq.batch_from(0, 0)];
+    let step = deriver.advance(&input).expect("derives");
+    assert!(step.blocks.is_empty());
+    assert!(
+        matches!(
+            step.dropped.as_slice(),
+            [DroppedBatch { reason: BatchRejection::TooFarAhead { index, .. }, .. }] if *index as u64 == blocks - 1
+        ),
+        "{:?}",
+        step.dropped
+    );
+}
+
+#[test]
+fn the_config_hash_commits_to_every_parameter() {
+    let base = ChainConfig::devnet();
+    let mut changed = vec![];
+    let mut each = |f: &dyn Fn(&mut ChainConfig)| {
+        let mut c = base.clone();
+        f(&mut c);
+        changed.push(c.hash());
+    };
+    each(&|c| c.chain_id += 1);
+    each(&|c| c.block_time += 1);
+    each(&|c| c.genesis_timestamp += 1);
+    each(&|c| c.sequencing_window += 1);
+    each(&|c| c.max_batch_size += 1);
+    each(&|c| c.block_gas_limit += 1);
+    each(&|c| c.genesis_base_fee += 1);
+    each(&|c| c.spec_id = revm::primitives::hardfork::SpecId::SHANGHAI);
+    each(&|c| c.fee_recipient = Address::repeat_byte(1));
+    each(&|c| c.max_sequencer_drift += 1);
+    let mut all: Vec<B256> = changed.clone();
+    all.push(base.hash());
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), changed.len() + 1, "every field moves the hash");
+}

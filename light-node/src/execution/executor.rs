@@ -194,7 +194,6 @@ pub fn execute_block_recovered(
     }
 
     evm.set_block(block_env);
-    let mut user_gas = 0u64;
     // Without entries, the block's senders are recovered here, together.
     let recovered = if recovered.is_empty() {
         Recovered::decode_all(&attributes.transactions, 1)
@@ -230,11 +229,12 @@ pub fn execute_block_recovered(
             ));
             continue;
         }
-        if tx.gas_limit() > config.block_gas_limit - user_gas {
+        // Deposits take their gas first: user transactions get what is left of the block's limit.
+        let left = config.block_gas_limit.saturating_sub(gas_used);
+        if tx.gas_limit() > left {
             skipped.push(skip(format!(
-                "gas limit {} exceeds the {} gas left in the block",
+                "gas limit {} exceeds the {left} gas left in the block",
                 tx.gas_limit(),
-                config.block_gas_limit - user_gas
             )));
             continue;
         }
@@ -242,7 +242,6 @@ pub fn execute_block_recovered(
             Ok(result) => {
                 evm.ctx.db_mut().take_deferred()?;
                 let used = result.tx_gas_used();
-                user_gas += used;
                 gas_used += used;
                 receipts.push(L2Receipt::new(
                     tx.tx_type() as u8,
@@ -313,7 +312,10 @@ fn next_base_fee_of(parent: &Header) -> Option<u64> {
     let params = BaseFeeParams::ethereum();
     let base_fee = parent.base_fee_per_gas?;
     let target = u128::from(parent.gas_limit) / params.elasticity_multiplier;
-    let used = u128::from(parent.gas_used);
+    // Deposits are not bounded by the block's gas limit (the L1 contract meters them), so a block
+    // can use more than its limit. Counting at most the limit keeps the rise at EIP-1559's 12.5%
+    // per block however much deposit gas L1 sends.
+    let used = u128::from(parent.gas_used.min(parent.gas_limit));
     if target == 0 || used <= target {
         return parent.next_block_base_fee(params);
     }

@@ -435,6 +435,63 @@ fn the_base_fee_rises_and_stops_at_the_top() {
     }
 }
 
+/// However much gas a parent block's deposits used (the L1 contract meters them, not the block's
+/// gas limit), its child's base fee rises by at most EIP-1559's eighth: deposits cannot run the base
+/// fee up until user transactions cannot pay it.
+#[wasm_bindgen_test]
+#[test]
+fn deposit_gas_past_the_limit_raises_the_base_fee_as_a_full_block_does() {
+    let chain = Chain::new(&[]);
+    let parent = |gas_used| Header {
+        gas_used,
+        base_fee_per_gas: Some(1_000_000_000),
+        ..chain.head.clone()
+    };
+    let limit = chain.head.gas_limit;
+    let full = next_base_fee(&parent(limit), 0);
+    assert_eq!(full, 1_125_000_000);
+    for used in [limit + 1, 2 * limit, 1_000 * limit, u64::MAX] {
+        assert_eq!(next_base_fee(&parent(used), 0), full, "gas used {used}");
+    }
+}
+
+/// Deposits take their gas out of the block's limit first: a user transaction gets only what they
+/// left, so a block's gas used stays within its limit while deposits fit in it.
+#[wasm_bindgen_test]
+#[test]
+fn user_transactions_get_the_gas_deposits_left() {
+    let a = Key::new(1);
+    let mut chain = Chain::new(&[a.address]);
+    chain.config.block_gas_limit = 60_000;
+    let deposit = |nonce| Deposit {
+        nonce,
+        from: Address::repeat_byte(0xd0),
+        to: Address::repeat_byte(0xd1),
+        mint: U256::from(1),
+        gas_limit: 30_000,
+        data: Bytes::new(),
+    };
+    let mut transfer = tx(chain.config.chain_id, 0, TxKind::Call(Address::repeat_byte(9)), 1, Bytes::new());
+    transfer.gas_limit = 21_000;
+    let attributes = chain.attributes(vec![deposit(0), deposit(1)], vec![a.sign(transfer)]);
+    let block = execute_block(
+        &chain.config,
+        &mut chain.state,
+        &chain.head,
+        &chain.hashes,
+        &attributes,
+    )
+    .expect("executes");
+    assert_eq!(block.header.gas_used, 42_000, "two plain deposits");
+    let [skipped] = block.skipped.as_slice() else {
+        panic!("the transfer is skipped: {:?}", block.skipped);
+    };
+    assert_eq!(
+        skipped.reason,
+        "gas limit 21000 exceeds the 18000 gas left in the block"
+    );
+}
+
 /// The BN254 precompiles (EIP-196, EIP-197) of the chain's rules give the curve's known values.
 /// The light node runs them on substrate-bn (revm's `bn` backend), in the browser and on the
 /// server; revm's default arkworks backend gives the same answers here.

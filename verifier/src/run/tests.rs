@@ -29,6 +29,8 @@ struct Fake {
     witness: Witness,
     /// Proposals on L1: (index, block, root, valid).
     proposals: Vec<(u64, u64, B256, bool)>,
+    /// The chain parameters' commitment the Rollup contract on L1 holds.
+    l1_config_hash: B256,
 }
 
 impl Fake {
@@ -42,6 +44,7 @@ impl Fake {
             .collect();
         Self {
             witness: recorded.witness.clone(),
+            l1_config_hash: recorded.config.hash(),
             recorded,
             proposals,
         }
@@ -94,6 +97,9 @@ impl Fake {
                 challengeWindow: 60,
                 moveTimeout: 10,
                 genesisOutputRoot: B256::repeat_byte(0x99),
+                l2GenesisTime: self.recorded.config.genesis_timestamp,
+                l2BlockTime: self.recorded.config.block_time,
+                configHash: self.l1_config_hash,
             };
             return vec![Self::log(DEPLOYMENT, event.encode_log_data())];
         }
@@ -332,6 +338,20 @@ async fn a_wrong_proposal_is_a_mismatch_until_l1_invalidates_it() {
             .iter()
             .any(|p| p.index == 9 && !p.matches() && !p.standing)
     );
+}
+
+/// An indexer that serves other chain parameters than those L1 commits to (here a longer drift,
+/// which would let blocks the chain drops pass) gets no verdict at all.
+#[wasm_bindgen_test]
+async fn chain_parameters_that_l1_does_not_commit_to_are_refused() {
+    let mut fake = Fake::new();
+    fake.recorded.config.max_sequencer_drift += 1;
+    let outcome = verify(&fake, Task::Batch { index: BATCH_INDEX }).await;
+    assert!(
+        matches!(&outcome.verdict, Verdict::CannotVerify { reason } if reason.contains("commits to")),
+        "{outcome:?}"
+    );
+    assert!(outcome.roots.is_empty(), "no root is kept: {outcome:?}");
 }
 
 #[wasm_bindgen_test]
