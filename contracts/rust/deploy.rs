@@ -87,7 +87,12 @@ impl DeployParams {
 
     /// The same parameters for an L2 chain with this genesis timestamp, block time and parameters'
     /// commitment.
-    pub const fn with_chain(mut self, genesis_time: u64, block_time: u64, config_hash: B256) -> Self {
+    pub const fn with_chain(
+        mut self,
+        genesis_time: u64,
+        block_time: u64,
+        config_hash: B256,
+    ) -> Self {
         self.l2_genesis_time = genesis_time;
         self.l2_block_time = block_time;
         self.config_hash = config_hash;

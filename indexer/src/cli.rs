@@ -140,6 +140,27 @@ impl Cli {
     }
 }
 
+/// The chain id of anvil's devnet: the only L1 `indexer devnet` signs on with the public dev keys.
+const DEVNET_L1_CHAIN_ID: u64 = 31337;
+
+/// An endpoint as it may be printed or logged: scheme, host and port only. The user name, password,
+/// path and query are left out: providers put API keys in any of them.
+pub fn redact_url(url: &str) -> String {
+    match url.parse::<alloy::transports::http::reqwest::Url>() {
+        Ok(parsed) => {
+            let host = parsed.host_str().unwrap_or_default();
+            let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+            let hidden = !parsed.username().is_empty()
+                || parsed.password().is_some()
+                || parsed.path().trim_matches('/') != ""
+                || parsed.query().is_some();
+            let rest = if hidden { "/…" } else { "" };
+            format!("{}://{host}{port}{rest}", parsed.scheme())
+        }
+        Err(_) => "(an unparsable URL)".into(),
+    }
+}
+
 async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
     let listener = if args.rollup_only {
         None
@@ -173,12 +194,19 @@ async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
     let l1_status = l1
         .status()
         .await
-        .wrap_err_with(|| format!("L1 endpoint {l1_url} is unreachable"))?;
+        .wrap_err_with(|| format!("L1 endpoint {} is unreachable", redact_url(&l1_url)))?;
     tracing::info!(
         chain_id = l1_status.chain_id,
         head = l1_status.head,
         "L1 connected"
     );
+    if l1_status.chain_id != DEVNET_L1_CHAIN_ID {
+        eyre::bail!(
+            "L1 chain id {} is not a devnet's ({DEVNET_L1_CHAIN_ID}): `indexer devnet` signs with the \
+             public development keys, which anyone can use, so it runs only on a devnet L1",
+            l1_status.chain_id
+        );
+    }
 
     let mut roles = start_roles(&args, &l1_url, anvil.is_some()).await?;
     let mut tasks = Vec::new();
@@ -187,13 +215,17 @@ async fn devnet(args: DevnetArgs) -> eyre::Result<()> {
             traffic::Traffic::new(roles.rpc_url(), l1_url.clone(), roles.genesis.rollup).run(),
         ));
     }
+    // The endpoint suggested to browsers: the devnet's own anvil, never a URL given on the
+    // command line (it may carry an API key).
+    let public_l1 = anvil.as_ref().map(|_| l1_url.clone());
     let result = match listener {
-        Some(listener) => explorer(&args, listener, &l1_url, &roles, &mut tasks).await,
+        Some(listener) => explorer(&args, listener, &l1_url, public_l1, &roles, &mut tasks).await,
         None => {
             println!(
-                "L2 JSON-RPC: {}  (chain id {}; L1: {l1_url}, rollup {})",
+                "L2 JSON-RPC: {}  (chain id {}; L1: {}, rollup {})",
                 roles.rpc_url(),
                 roles.genesis.config.chain_id,
+                redact_url(&l1_url),
                 roles.genesis.rollup
             );
             shutdown_signal().await;
@@ -217,6 +249,7 @@ async fn explorer(
     args: &DevnetArgs,
     listener: tokio::net::TcpListener,
     l1_url: &str,
+    public_l1_rpc: Option<String>,
     roles: &devnet::Devnet,
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> eyre::Result<()> {
@@ -251,12 +284,12 @@ async fn explorer(
         ApiState {
             l1,
             index: index.shared.clone(),
-            public_l1_rpc: Some(l1_url.to_owned()),
+            public_l1_rpc,
         },
         &args.dist,
     );
     let local = listener.local_addr().wrap_err("listener has no address")?;
-    println!("explorer: http://{local}/  (L1: {l1_url})");
+    println!("explorer: http://{local}/  (L1: {})", redact_url(l1_url));
     println!(
         "L2 JSON-RPC: {}  (chain id {})",
         roles.rpc_url(),
@@ -275,7 +308,7 @@ async fn follow(args: FollowArgs) -> eyre::Result<()> {
     let l1 = L1Client::new(&args.l1_rpc)?;
     l1.status()
         .await
-        .wrap_err_with(|| format!("L1 endpoint {} is unreachable", args.l1_rpc))?;
+        .wrap_err_with(|| format!("L1 endpoint {} is unreachable", redact_url(&args.l1_rpc)))?;
     use alloy::providers::Provider as _;
     let provider = alloy::providers::ProviderBuilder::new()
         .connect_http(args.l1_rpc.parse().wrap_err("invalid L1 endpoint")?)
@@ -312,7 +345,8 @@ async fn follow(args: FollowArgs) -> eyre::Result<()> {
     let local = listener.local_addr().wrap_err("listener has no address")?;
     println!(
         "explorer: http://{local}/  (L1: {}, rollup {})",
-        args.l1_rpc, args.rollup
+        redact_url(&args.l1_rpc),
+        args.rollup
     );
     let result = server::serve(listener, router, shutdown_signal()).await;
     index.stop();
@@ -373,4 +407,30 @@ pub async fn shutdown_signal() {
         _ = term.recv() => {}
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn a_printed_endpoint_keeps_no_credentials() {
+        for (url, shown) in [
+            ("http://127.0.0.1:8545", "http://127.0.0.1:8545"),
+            ("http://127.0.0.1:8545/", "http://127.0.0.1:8545"),
+            ("https://eth.example/v2/SECRETKEY", "https://eth.example/…"),
+            (
+                "https://eth.example/?apikey=SECRETKEY",
+                "https://eth.example/…",
+            ),
+            (
+                "https://user:SECRETKEY@eth.example:8443",
+                "https://eth.example:8443/…",
+            ),
+            ("not a url SECRETKEY", "(an unparsable URL)"),
+        ] {
+            assert_eq!(redact_url(url), shown);
+            assert!(!redact_url(url).contains("SECRETKEY"));
+        }
+    }
 }

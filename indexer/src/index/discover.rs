@@ -131,5 +131,4 @@ pub async fn discover(
         batcher: event.batcher,
         proposer: dev_signer(PROPOSER_KEY_INDEX).address(),
     })
-
 }

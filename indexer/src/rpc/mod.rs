@@ -52,6 +52,8 @@ pub mod codes {
     pub const LIMIT_EXCEEDED: i32 = -32005;
     /// The request body is over the size cap (jsonrpsee, HTTP 413).
     pub const OVERSIZED_REQUEST: i32 = -32007;
+    /// The answers of a batch are together over the response size cap (jsonrpsee).
+    pub const BATCH_RESPONSE_TOO_LARGE: i32 = -32011;
     /// The batch has more requests than allowed (jsonrpsee).
     pub const BATCH_TOO_LARGE: i32 = -32010;
     /// A call reverted; the error's data holds the revert data (as geth).
@@ -488,6 +490,10 @@ fn register(m: &mut Module) -> Result<(), jsonrpsee::core::RegisterMethodError> 
     Ok(())
 }
 
+/// The most reward percentiles `eth_feeHistory` takes, as geth (`maxFeeHistoryRewardPercentiles`);
+/// with at most 1024 blocks the answer holds at most 102,400 rewards.
+const MAX_REWARD_PERCENTILES: usize = 100;
+
 /// The tip `eth_maxPriorityFeePerGas` suggests: 1 gwei, as anvil.
 const SUGGESTED_TIP: u64 = 1_000_000_000;
 
@@ -496,6 +502,19 @@ fn fee_history(p: Params<'_>, ctx: &Ctx, _: &jsonrpsee::Extensions) -> RpcResult
     let count: U64 = p.next()?;
     let newest: BlockNumberOrTag = p.next()?;
     let percentiles: Option<Vec<f64>> = p.optional_next()?;
+    // Bounded so that the answer (blocks × percentiles) stays small: a request of 5 MiB of
+    // percentiles would otherwise ask for tens of GB of rewards.
+    if let Some(ps) = &percentiles
+        && ps.len() > MAX_REWARD_PERCENTILES
+    {
+        return Err(err(
+            codes::INVALID_PARAMS,
+            format!(
+                "too many reward percentiles: {}, at most {MAX_REWARD_PERCENTILES}",
+                ps.len()
+            ),
+        ));
+    }
     if let Some(ps) = &percentiles
         && (ps.iter().any(|x| !(0.0..=100.0).contains(x)) || ps.windows(2).any(|w| w[0] > w[1]))
     {

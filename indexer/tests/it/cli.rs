@@ -114,6 +114,62 @@ fn devnet_with_an_unreachable_l1_says_so() {
     );
 }
 
+/// `indexer devnet --l1-rpc` signs with the public dev keys, which anyone holds: on any other L1
+/// than a devnet's it refuses to start, and the endpoint (which may carry an API key) is not echoed.
+#[test]
+fn devnet_refuses_an_l1_that_is_not_a_devnet_and_hides_the_endpoints_key() {
+    let dist = fake_dist();
+    let addr = free_loopback_addr().expect("free port");
+    let mut anvil = Command::new(anvil_bin())
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &addr.port().to_string(),
+            "--chain-id",
+            "1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("anvil starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < deadline, "anvil did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = run_to_end(
+        indexer()
+            .args([
+                "devnet",
+                "--l1-rpc",
+                &format!("http://{addr}/?apikey=SECRETKEY"),
+                "--http-addr",
+                "127.0.0.1:0",
+            ])
+            .arg("--dist")
+            .arg(dist.path())
+            .arg("--data-dir")
+            .arg(dist.path().join("data")),
+    );
+    let _ = anvil.kill();
+    let _ = anvil.wait();
+    assert!(!out.status.success());
+    let (err, stdout) = (stderr_of(&out), String::from_utf8_lossy(&out.stdout));
+    assert!(
+        err.contains("L1 chain id 1 is not a devnet's (31337)"),
+        "stderr: {err}"
+    );
+    assert!(
+        !err.contains("SECRETKEY") && !stdout.contains("SECRETKEY"),
+        "{err}{stdout}"
+    );
+    assert!(
+        !dist.path().join("data/rollup").exists(),
+        "nothing was deployed or written"
+    );
+}
+
 #[test]
 fn devnet_with_a_busy_l1_port_says_so() {
     let dist = fake_dist();

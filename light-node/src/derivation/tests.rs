@@ -448,7 +448,10 @@ fn a_batch_moving_l2_time_past_the_drift_is_dropped_whole() {
     }
     let origin = l1_origin(GENESIS_L1, vec![]);
     let last = &seq.blocks[blocks as usize - 1].1;
-    assert!(last.timestamp > origin.timestamp + drift, "the batch runs past the drift");
+    assert!(
+        last.timestamp > origin.timestamp + drift,
+        "the batch runs past the drift"
+    );
 
     let step = deriver
         .advance(&input(GENESIS_L1 + 1, vec![], vec![seq.batch_from(0, 0)]))
@@ -506,14 +509,24 @@ fn past_the_drift_only_empty_blocks_before_the_next_origin_are_derived() {
     input.batches = vec![seq.batch_from(0, 0)];
     let step = deriver.advance(&input).expect("derives");
     assert_eq!(step.dropped, vec![]);
-    assert_eq!(step.blocks.len() as u64, blocks, "L2 catches up with empty blocks");
+    assert_eq!(
+        step.blocks.len() as u64,
+        blocks,
+        "L2 catches up with empty blocks"
+    );
 
     let (mut seq, mut deriver) = Sequencer::new(&[key.address]);
     for _ in 0..blocks - 1 {
         seq.build(GENESIS_L1, &deposits_table, vec![]);
     }
     let id = seq.chain.config.chain_id;
-    let transfer = key.sign(tx(id, 0, TxKind::Call(Address::repeat_byte(9)), 1, Bytes::new()));
+    let transfer = key.sign(tx(
+        id,
+        0,
+        TxKind::Call(Address::repeat_byte(9)),
+        1,
+        Bytes::new(),
+    ));
     seq.build(GENESIS_L1, &deposits_table, vec![transfer]);
     let mut input = jumped;
     input.batches = vec![seq.batch_from(0, 0)];

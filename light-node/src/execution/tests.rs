@@ -471,7 +471,13 @@ fn user_transactions_get_the_gas_deposits_left() {
         gas_limit: 30_000,
         data: Bytes::new(),
     };
-    let mut transfer = tx(chain.config.chain_id, 0, TxKind::Call(Address::repeat_byte(9)), 1, Bytes::new());
+    let mut transfer = tx(
+        chain.config.chain_id,
+        0,
+        TxKind::Call(Address::repeat_byte(9)),
+        1,
+        Bytes::new(),
+    );
     transfer.gas_limit = 21_000;
     let attributes = chain.attributes(vec![deposit(0), deposit(1)], vec![a.sign(transfer)]);
     let block = execute_block(

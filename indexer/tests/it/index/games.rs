@@ -234,7 +234,7 @@ async fn wrong_proposals_are_challenged_and_lose_with_the_proposals_built_on_the
                             .min()
                             .expect("this game");
                     let payout = if first_win {
-                        challenge_bond + proposal_bond
+                        challenge_bond + proposal_bond / U256::from(2)
                     } else {
                         challenge_bond
                     };
@@ -331,6 +331,15 @@ impl Stranger {
             .gameId
     }
 
+    async fn defend(&self, game: u64, root: alloy::primitives::B256) {
+        let call = Rollup::defendCall {
+            gameId: game,
+            midRoot: root,
+        };
+        let receipt = self.send(call, U256::ZERO).await.expect("defend");
+        assert!(receipt.status());
+    }
+
     async fn respond(&self, game: u64, agree: bool) {
         let call = Rollup::respondCall {
             gameId: game,
@@ -374,6 +383,106 @@ impl Stranger {
             }
         }
     }
+}
+
+/// The sequencer's output root of block `number` (its unsafe chain, ahead of what L1 derives).
+fn sequencer_root(x: &IndexHarness, number: u64) -> alloy::primitives::B256 {
+    let block =
+        x.h.devnet
+            .sequencer
+            .block(number)
+            .expect("a sequenced block");
+    light_node::output_root(block.header.state_root, block.hash)
+}
+
+/// A claim is judged against the chain L1 data up to the proposal's L1 block derives. A stranger
+/// proposes the sequencer's own root for its newest block, which no batch on L1 covered yet, and
+/// defends every midpoint with the sequencer's roots: the root is what derivation gives later, but
+/// the block was not derivable when the claim was made, so the challenger disputes it and wins.
+/// (Before this rule the challenger skipped proposals past its derived head: a root for block 10^9
+/// finalized.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_root_for_a_block_not_derivable_when_proposed_is_challenged_and_lost() {
+    let x = IndexHarness::start(Backend::Sqlite, "underivable").await;
+    let _challenger = spawn_challenger(&x, quick()).await;
+    let stranger = Stranger::new(&x).await;
+    let rollup = rollup(&x);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let (index, proposal) = loop {
+        assert!(Instant::now() < deadline, "no underivable proposal landed");
+        let latest = rollup.latestValid().call().await.expect("latest");
+        // The newest sequenced block whose time has passed on L1.
+        let target = x.h.devnet.sequencer.head().header.number.saturating_sub(1);
+        if target <= latest.l2Block || x.shared().status().safe_head >= target {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        let call = Rollup::proposeCall {
+            l2Block: target,
+            outputRoot: sequencer_root(&x, target),
+        };
+        let Ok(receipt) = stranger.send(call, stranger.proposal_bond).await else {
+            continue;
+        };
+        if !receipt.status() {
+            continue;
+        }
+        let index = receipt
+            .decoded_log::<Rollup::OutputProposed>()
+            .expect("OutputProposed")
+            .index;
+        let p = rollup.proposal(index).call().await.expect("proposal");
+        // Unless a batch covering it landed in the very same L1 block (then the claim is right).
+        wait_index_at_l1_head(&x).await;
+        let as_of = x
+            .shared()
+            .db
+            .output_root_as_of(target, p.l1Block)
+            .await
+            .expect("db");
+        if as_of == indexer::index::AsOf::NotDerivable {
+            break (index, p);
+        }
+    };
+    let id = wait_games(&x, Duration::from_secs(60), "a challenge", |games| {
+        games.iter().any(|g| g.proposalIndex == index)
+    })
+    .await
+    .iter()
+    .position(|g| g.proposalIndex == index)
+    .expect("the challenge") as u64;
+
+    // The stranger defends with the sequencer's roots, right ones for every block derived since.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let game = rollup.game(id).call().await.expect("game");
+        assert!(Instant::now() < deadline, "the bisection stalled: {game:?}");
+        if game.turn == 2 || game.outcome != 0 {
+            break;
+        }
+        if game.turn == 0 {
+            let mid = (game.agreedBlock + game.disputedBlock) / 2;
+            stranger.defend(id, sequencer_root(&x, mid)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let game = wait_resolved(&x, id, "adjudication").await;
+    assert_eq!(game.outcome, "challenger_wins", "{game:#?}");
+    let end = rollup.game(id).call().await.expect("game");
+    // The single step decided is from the last block derivable then to the first one that was not.
+    let l1_block = proposal.l1Block;
+    let derivable = |n| {
+        let db = &x.shared().db;
+        async move {
+            matches!(
+                db.output_root_as_of(n, l1_block).await.expect("db"),
+                indexer::index::AsOf::Root(_)
+            )
+        }
+    };
+    assert!(derivable(end.agreedBlock).await, "{end:?}");
+    assert!(!derivable(end.disputedBlock).await, "{end:?}");
+    assert!(rollup.proposal(index).call().await.expect("p").lost);
 }
 
 async fn wait_resolved(x: &IndexHarness, id: u64, what: &str) -> GameView {

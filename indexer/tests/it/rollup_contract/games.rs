@@ -96,8 +96,8 @@ async fn false_proposal_loses_and_takes_later_proposals_with_it() {
     assert_eq!(resolved.winner, devnet.challenger.address);
     assert_eq!(
         resolved.payout,
-        devnet.params.challenge_bond + devnet.params.proposal_bond,
-        "the winner gets its bond back plus the loser's"
+        devnet.params.challenge_bond + devnet.params.proposal_bond / U256::from(2),
+        "the winner gets its bond back plus the half of the loser's that is not burnt"
     );
     let end = devnet.game(id).await;
     assert_eq!((end.agreedBlock, end.disputedBlock), (37, 38));
@@ -291,7 +291,8 @@ async fn arbiter_timeout_decides_nothing_but_invalidates() {
     );
     assert_eq!(resolved.winner, Address::ZERO);
     assert_eq!(resolved.payout, U256::ZERO);
-    // Safety first: the unverified proposal is invalidated, but nobody is punished.
+    // Safety first: the unverified proposal is invalidated without being marked as lost, and the
+    // challenger's bond is burnt rather than refunded: invalidating a proposal is never free.
     assert!(!devnet.is_valid(index).await);
     assert!(!devnet.proposal(index).await.lost);
     assert_eq!(
@@ -301,6 +302,10 @@ async fn arbiter_timeout_decides_nothing_but_invalidates() {
             .call()
             .await
             .unwrap(),
+        U256::ZERO
+    );
+    assert_eq!(
+        devnet.rollup.burnedBonds().call().await.unwrap(),
         devnet.params.challenge_bond
     );
     send("reclaimBond", devnet.outsider.rollup.reclaimBond(index)).await;
@@ -308,11 +313,9 @@ async fn arbiter_timeout_decides_nothing_but_invalidates() {
         devnet.withdraw_all(&devnet.proposer).await,
         devnet.params.proposal_bond
     );
-    assert_eq!(
-        devnet.withdraw_all(&devnet.challenger).await,
-        devnet.params.challenge_bond
-    );
-    assert_eq!(devnet.balance().await, U256::ZERO);
+    assert_eq!(devnet.withdraw_all(&devnet.challenger).await, U256::ZERO);
+    assert_eq!(devnet.balance().await, devnet.params.challenge_bond);
+    devnet.assert_solvent().await;
 }
 
 #[tokio::test]

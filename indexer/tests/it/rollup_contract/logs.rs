@@ -61,6 +61,9 @@ async fn logs_alone_rebuild_proposals_games_and_credits() {
     let mut games: BTreeMap<u64, Rollup::Game> = BTreeMap::new();
     let mut credits: BTreeMap<Address, U256> = BTreeMap::new();
     let mut latest_finalized = u64::MAX;
+    let mut burnt = U256::ZERO;
+    // The L1 block each proposal is judged by is the block of its event.
+    let mut proposal_blocks: BTreeMap<u64, u64> = BTreeMap::new();
     for log in &logs {
         match RollupEvents::decode_log(&log.inner)
             .expect("a Rollup event")
@@ -68,6 +71,7 @@ async fn logs_alone_rebuild_proposals_games_and_credits() {
         {
             RollupEvents::RollupInitialized(e) => genesis = Some(e.genesisOutputRoot),
             RollupEvents::OutputProposed(e) => {
+                proposal_blocks.insert(e.index, log.block_number.expect("mined"));
                 proposals.insert(
                     e.index,
                     ProposalView {
@@ -130,6 +134,7 @@ async fn logs_alone_rebuild_proposals_games_and_credits() {
             RollupEvents::GameResolved(e) => games.get_mut(&e.gameId).unwrap().outcome = e.outcome,
             RollupEvents::Credited(e) => *credits.entry(e.account).or_default() += e.amount,
             RollupEvents::Withdrawn(e) => *credits.get_mut(&e.account).unwrap() -= e.amount,
+            RollupEvents::BondBurned(e) => burnt += e.amount,
             RollupEvents::BatchAppended(_)
             | RollupEvents::Deposited(_)
             | RollupEvents::BondReclaimed(_)
@@ -155,7 +160,13 @@ async fn logs_alone_rebuild_proposals_games_and_credits() {
             devnet.is_valid(index).await,
             "validity of {index}"
         );
+        assert_eq!(proposal_blocks[&index], p.l1Block, "L1 block of {index}");
     }
+    assert_eq!(burnt, devnet.rollup.burnedBonds().call().await.unwrap());
+    assert!(
+        !burnt.is_zero(),
+        "the lost proposal's bond was partly burnt"
+    );
     assert_eq!(devnet.latest_finalized().await.0, latest_finalized);
     assert_eq!(
         games.len() as u64,

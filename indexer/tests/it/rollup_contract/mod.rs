@@ -8,6 +8,7 @@ mod gas;
 mod happy_path;
 mod logs;
 mod reverts;
+mod safety;
 mod solvency;
 
 use std::path::PathBuf;
@@ -172,15 +173,17 @@ impl Devnet {
             .expect("eth_getBalance")
     }
 
-    /// Asserts the accounting identity: balance = deposits + locked bonds + unclaimed credits.
+    /// Asserts the accounting identity: balance = deposits + locked bonds + unclaimed credits +
+    /// burnt bonds.
     pub(crate) async fn assert_solvent(&self) {
         let deposited = self.rollup.depositedValue().call().await.unwrap();
         let locked = self.rollup.lockedBonds().call().await.unwrap();
         let unclaimed = self.rollup.unclaimedCredits().call().await.unwrap();
+        let burnt = self.rollup.burnedBonds().call().await.unwrap();
         assert_eq!(
             self.balance().await,
-            deposited + locked + unclaimed,
-            "balance != deposited {deposited} + locked {locked} + unclaimed {unclaimed}"
+            deposited + locked + unclaimed + burnt,
+            "balance != deposited {deposited} + locked {locked} + unclaimed {unclaimed} + burnt {burnt}"
         );
     }
 

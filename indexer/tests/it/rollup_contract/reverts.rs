@@ -348,7 +348,15 @@ async fn nothing_resolves_or_pays_twice() {
             account: devnet.proposer.address
         })
     );
-    assert_eq!(devnet.balance().await, U256::ZERO);
+    // What is left is the burnt half of the lost proposal's bond, which nobody can take.
+    assert_eq!(
+        devnet.balance().await,
+        devnet.rollup.burnedBonds().call().await.unwrap()
+    );
+    assert_eq!(
+        devnet.balance().await,
+        devnet.params.proposal_bond / U256::from(2)
+    );
 }
 
 #[tokio::test]

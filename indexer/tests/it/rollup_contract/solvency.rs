@@ -39,7 +39,8 @@ async fn balance_is_the_bonds_still_locked_after_every_game() {
     devnet.assert_solvent().await;
     let (r1, _) = devnet.play(g1, &lie, &devnet.challenger, &honest).await;
     assert_eq!(Outcome::try_from(r1.outcome), Ok(Outcome::ChallengerWins));
-    assert_eq!(r1.payout, cb + pb);
+    let burnt = pb / U256::from(2);
+    assert_eq!(r1.payout, cb + pb - burnt);
     devnet.assert_solvent().await;
     devnet.advance(devnet.params.move_timeout).await;
     send("claimTimeout", devnet.outsider.rollup.claimTimeout(g3)).await;
@@ -58,12 +59,12 @@ async fn balance_is_the_bonds_still_locked_after_every_game() {
     let rival_got = devnet.withdraw_all(&devnet.rival).await;
     // Proposer: bonds of p0 and p3 back, plus the two challengers' bonds it beat.
     assert_eq!(proposer_got, pb * U256::from(2) + cb * U256::from(2));
-    // Challenger: its two bonds back plus the bonds of p1 and p2, which lost.
-    assert_eq!(challenger_got, (cb + pb) * U256::from(2));
+    // Challenger: its two bonds back plus the unburnt halves of the bonds of p1 and p2, which lost.
+    assert_eq!(challenger_got, (cb + pb - burnt) * U256::from(2));
     assert_eq!(rival_got, U256::ZERO);
     let locked = devnet.rollup.lockedBonds().call().await.unwrap();
     assert_eq!(locked, pb);
-    assert_eq!(devnet.balance().await, locked);
+    assert_eq!(devnet.balance().await, locked + burnt * U256::from(2));
     devnet.assert_solvent().await;
     assert!(!devnet.is_valid(p1).await && !devnet.is_valid(p2).await);
 
@@ -78,5 +79,10 @@ async fn balance_is_the_bonds_still_locked_after_every_game() {
         devnet.rollup.unclaimedCredits().call().await.unwrap(),
         U256::ZERO
     );
-    assert_eq!(devnet.balance().await, U256::ZERO);
+    // Only the burnt halves of the two lost proposals' bonds stay, for good.
+    assert_eq!(devnet.balance().await, burnt * U256::from(2));
+    assert_eq!(
+        devnet.rollup.burnedBonds().call().await.unwrap(),
+        burnt * U256::from(2)
+    );
 }

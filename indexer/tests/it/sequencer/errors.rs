@@ -445,3 +445,97 @@ async fn each_bad_request_gets_its_error_code_and_message() {
     }
     .report();
 }
+
+/// The resident memory of this process (the server runs in it), from `/proc/self/status`.
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS");
+    kb * 1024
+}
+
+/// An `eth_feeHistory` of 5 MiB of percentiles (1.7 million, valid each) over 64 blocks asked for
+/// about 1.8 GB of rewards, and a handful of them killed the process. It gets an error, and the
+/// server's memory stays where it was; a batch of answers larger than the response cap is cut off
+/// as soon as the answers kept so far exceed it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heavy_fee_history_requests_are_refused_and_memory_stays_bounded() {
+    let node = Local::start().await;
+    for _ in 0..64 {
+        node.seq.build_block(None).await.expect("block");
+    }
+    let rpc = rpc::serve(
+        node.seq.clone(),
+        RpcConfig {
+            addr: free_loopback_addr().expect("port"),
+            max_response_body: 256 * 1024,
+            ..RpcConfig::default()
+        },
+    )
+    .await
+    .expect("serves");
+    let post = |body: String| {
+        let client = reqwest::Client::new();
+        let url = rpc.url();
+        async move {
+            let r = client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .expect("POST");
+            let text = r.text().await.expect("body");
+            serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text))
+        }
+    };
+    let max_body = RpcConfig::default().max_request_body as usize;
+    let count = (max_body - 200) / 3;
+    let percentiles = format!("[{}50]", "50,".repeat(count - 1));
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"eth_feeHistory","params":["0x400","latest",{percentiles}]}}"#
+    );
+    assert!(body.len() <= max_body && body.len() > max_body - 1024);
+
+    let before = rss_bytes();
+    for _ in 0..4 {
+        let v = post(body.clone()).await;
+        let (code, message) = error_of(&v);
+        assert_eq!(code, i64::from(codes::INVALID_PARAMS), "{message}");
+        assert!(message.contains("at most 100"), "{message}");
+    }
+    let grown = rss_bytes().saturating_sub(before);
+    assert!(grown < 256 << 20, "RSS grew by {} MiB", grown >> 20);
+
+    // 100 percentiles are fine.
+    let hundred: Vec<f64> = (0..100).map(f64::from).collect();
+    let v = post(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "eth_feeHistory", "params": ["0x40", "latest", hundred]})
+            .to_string(),
+    )
+    .await;
+    assert_eq!(
+        v["result"]["reward"].as_array().map(Vec::len),
+        Some(64),
+        "{v}"
+    );
+
+    // A batch whose answers add up past the 256 KiB response cap gets the cap's error.
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "eth_feeHistory", "params": ["0x40", "latest", hundred]});
+    let v = post(Value::Array(vec![call; 100]).to_string()).await;
+    let (code, message) = error_of(&v);
+    assert_eq!(
+        code,
+        i64::from(codes::BATCH_RESPONSE_TOO_LARGE),
+        "{message}"
+    );
+    let v =
+        post(json!({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).to_string())
+            .await;
+    assert_eq!(v["result"], "0xa455", "the server still answers");
+    rpc.stop();
+    node.rpc.stop();
+}
