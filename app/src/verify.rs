@@ -158,19 +158,15 @@ impl Verifier {
 
     async fn request(&self, id: u32, task: Task) -> Result<Request, String> {
         let settings = Settings::load();
-        let status = api::status().await?;
-        let l1 = settings
-            .l1
-            .clone()
-            .filter(|s| !s.trim().is_empty())
-            .or(status.l1.endpoint)
-            .ok_or("no L1 endpoint: set one under Settings")?;
-        let rollup = match settings.rollup.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(text) => Some(text.parse().map_err(|_| {
-                format!("the Rollup address in Settings is not an address: {text}")
-            })?),
+        // Both come from the user, never from the indexer: a lying indexer could otherwise point
+        // the light node at an L1 of its own, where its lies verify.
+        let (Some(l1), Some(rollup)) = (settings.l1.clone(), settings.rollup.clone()) else {
+            return Err(NOT_CHOSEN.to_owned());
         };
+        let rollup = rollup.trim();
+        let rollup = rollup
+            .parse()
+            .map_err(|_| format!("the Rollup address in Settings is not an address: {rollup}"))?;
         let known = match self.keys.get_value() {
             Some((roots, _)) => load::<Vec<KnownRoot>>(&roots).unwrap_or_default(),
             None => Vec::new(),
@@ -259,10 +255,14 @@ pub fn use_verifier() -> Verifier {
 
 /// `localStorage` keys for this chain's roots and batches: the Rollup contract and the hash of the
 /// L1 block it was deployed in, so that a new devnet never reuses an old one's roots.
+/// The contract is the user's choice where one is saved (roots are only ever trusted for the
+/// contract the light node checked them against); the block hash only tells devnets apart.
 async fn storage_keys() -> Result<(String, String), String> {
     let status = api::status().await?;
     let rollup = status.rollup.ok_or("the server names no rollup")?;
-    let chain = format!("{}:{}", rollup.rollup, rollup.l1_origin.hash);
+    let chosen = Settings::load().rollup.map(|r| r.trim().to_lowercase());
+    let contract = chosen.unwrap_or_else(|| rollup.rollup.to_lowercase());
+    let chain = format!("{contract}:{}", rollup.l1_origin.hash);
     Ok((
         format!("rollup-explorer.roots:{chain}"),
         format!("rollup-explorer.batches:{chain}"),
@@ -299,6 +299,10 @@ fn absolute(url: &str) -> String {
         url.to_owned()
     }
 }
+
+/// Why nothing is verified before the user chose where the light node reads L1 and which contract
+/// it checks: the page says so ("cannot verify", never "verified").
+pub const NOT_CHOSEN: &str = "choose the L1 node and the Rollup contract you trust under Settings first: the light node takes neither from the indexer";
 
 /// The `localStorage` key of the auto-verify toggle.
 const AUTO_KEY: &str = "rollup-explorer.auto-verify";

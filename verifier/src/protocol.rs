@@ -18,15 +18,17 @@ pub struct Request {
     pub task: Task,
 }
 
-/// The two sources: L1, which is trusted, and the indexer, which is not.
+/// The two sources: L1, which is trusted, and the indexer, which is not. The L1 node and the
+/// Rollup contract are the user's choice: the worker never takes either from the indexer, which
+/// could otherwise point it at an "L1" of its own making.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoints {
     /// JSON-RPC URL of an L1 node the user trusts.
     pub l1: String,
     /// Base URL of the indexer's API (`…/api/v1`).
     pub indexer: String,
-    /// The Rollup contract; when absent the worker takes the indexer's word for it.
-    pub rollup: Option<Address>,
+    /// The Rollup contract the user chose.
+    pub rollup: Address,
 }
 
 /// An L2 block's roots as this browser computed them.

@@ -14,8 +14,8 @@ use alloy_rlp::Decodable;
 use alloy_sol_types::{SolCall, SolEvent, sol};
 use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, TrieAccount};
 use light_node::{
-    ChainConfig, Deposit, L1Origin, VerifyRequest, Witness, l1_origin_number_of, verify_batch,
-    verify_proof,
+    ChainConfig, Deposit, L1Origin, VerifyRequest, Witness, check_batch, decode_batch,
+    l1_origin_number_of, output_root, verify_batch, verify_proof,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -37,6 +37,10 @@ sol!(
 /// The most batches one request re-executes to reach its target from a trusted root.
 pub const MAX_CHAIN: usize = 512;
 
+/// The most batches posted between a batch and the one holding its parent that the worker checks
+/// (every one must be dropped by derivation, or the batch itself is); more gives "cannot verify".
+pub const MAX_BETWEEN: u64 = 64;
+
 type Fallible<T> = Result<T, String>;
 
 impl From<NetError> for String {
@@ -51,10 +55,11 @@ struct Status {
     rollup: RollupInfo,
 }
 
+/// The chain parameters the indexer hands over, checked against their hash on L1. (Its Rollup
+/// address is not read: the user chooses the contract.)
 #[derive(Debug, Deserialize)]
 struct RollupInfo {
     config: ChainConfig,
-    rollup: Address,
 }
 
 /// `GET /batches/{index}`, the part the worker reads.
@@ -161,7 +166,7 @@ impl<'a, S: Source> Run<'a, S> {
         progress("reading the rollup's deployment from L1", 0, 0);
         let (l1, indexer) = (source, source);
         let status: Status = indexer.get("/status").await?;
-        let rollup = request.endpoints.rollup.unwrap_or(status.rollup.rollup);
+        let rollup = request.endpoints.rollup;
         let logs: Vec<Log> = l1
             .call(
                 "eth_getLogs",
@@ -215,7 +220,11 @@ impl<'a, S: Source> Run<'a, S> {
         };
         let (verdict, proposals, account) = match result {
             Ok(done) => done,
-            Err(reason) => (Verdict::CannotVerify { reason }, Vec::new(), None),
+            Err(reason) => {
+                // Nothing of a run that could not finish is kept as trusted by the page.
+                self.computed.clear();
+                (Verdict::CannotVerify { reason }, Vec::new(), None)
+            }
         };
         let outputs = match task {
             Task::Blocks { numbers } => numbers
@@ -341,13 +350,28 @@ impl<'a, S: Source> Run<'a, S> {
         self.trusted.get_or_insert(trust);
         let total = chain.len() as u32;
         let mut root = root;
+        // The batch holding the first batch's parent (none for genesis): every batch posted after
+        // it and before the one executed must be one derivation drops.
+        let first = chain
+            .last()
+            .map(BatchInfo::range)
+            .transpose()?
+            .map_or(1, |r| r.0);
+        let mut previous = match first - 1 {
+            0 => None,
+            parent => {
+                let block: BlockInfo = self.indexer.get(&format!("/blocks/{parent}")).await?;
+                Some(block.batch_index.ok_or_else(|| not_from_a_batch(parent))?)
+            }
+        };
         for (done, batch) in chain.into_iter().rev().enumerate() {
             (self.progress)(
                 &format!("re-executing batch {}", batch.index),
                 done as u32,
                 total,
             );
-            root = self.execute(&batch, root).await?;
+            root = self.execute(&batch, previous, root).await?;
+            previous = Some(batch.index);
         }
         (self.progress)("comparing with L1", total, total);
         Ok(())
@@ -399,11 +423,127 @@ impl<'a, S: Source> Run<'a, S> {
     }
 
     /// Re-executes one batch on top of the trusted `parent_root`; returns its last block's root.
-    async fn execute(&mut self, batch: &BatchInfo, parent_root: B256) -> Fallible<B256> {
+    /// `previous` is the batch holding the parent block (`None`: the parent is genesis).
+    async fn execute(
+        &mut self,
+        batch: &BatchInfo,
+        previous: Option<u64>,
+        parent_root: B256,
+    ) -> Fallible<B256> {
         let started = now_ms();
         let (first, last) = batch.range()?;
         let index = batch.index;
-        let hash = batch.l1_tx_hash;
+        if batch.status != "accepted" {
+            return Err(format!(
+                "the indexer itself says batch {index} was {}, so its blocks are not the chain's",
+                batch.status
+            ));
+        }
+        // The parent comes from the indexer: it is checked against the trusted root before anything
+        // is read from L1 on its word.
+        let witness: WitnessResponse = self
+            .indexer
+            .get(&format!("/witness/{first}?through={last}"))
+            .await?;
+        if witness.from != first {
+            return Err(format!(
+                "the indexer's witness starts at block {}, not {first}",
+                witness.from
+            ));
+        }
+        if output_root(witness.parent.state_root, witness.parent.hash_slow()) != parent_root {
+            return Err(format!(
+                "the indexer's parent header of block {first} does not give the trusted output root"
+            ));
+        }
+        let (data, committed, inclusion_block) = self.posted(index, batch.l1_tx_hash).await?;
+        let parent_origin = match l1_origin_number_of(&witness.parent) {
+            Some(origin) => origin,
+            None => self.deployment,
+        };
+        if parent_origin > inclusion_block {
+            return Err(format!(
+                "the parent block's L1 origin {parent_origin} is after the batch's L1 block {inclusion_block}"
+            ));
+        }
+        // A batch's first block takes the parent's origin or the next, and must be posted within
+        // the sequencing window of it: anything further is dropped, and would only cost reads.
+        if inclusion_block - parent_origin > self.config.sequencing_window + 1 {
+            return Err(format!(
+                "batch {index} was posted in L1 block {inclusion_block}, past the sequencing window \
+                 of its parent's L1 origin {parent_origin}: derivation drops it"
+            ));
+        }
+        let l1_origins = self.origins(parent_origin, inclusion_block).await?;
+        self.earlier_batches_dropped(index, previous, &witness.parent, parent_origin, &l1_origins)
+            .await?;
+        let fetched = now_ms();
+
+        let request = VerifyRequest {
+            config: self.config.clone(),
+            batch: data.clone(),
+            batch_hash: committed,
+            inclusion_block,
+            l1_origins,
+            parent: witness.parent,
+            trusted_output_root: parent_root,
+            witness: witness.witness,
+            proposals: BTreeMap::new(),
+        };
+        self.finish(batch, request, started, fetched)
+    }
+
+    /// Checks that derivation drops every batch posted after `previous` (the batch holding the
+    /// parent) and before batch `index`: were one of them a valid batch on the same parent, the
+    /// chain would be that one's, and batch `index` (an operator's second batch on one parent)
+    /// would be dropped, whatever the indexer says.
+    async fn earlier_batches_dropped(
+        &self,
+        index: u64,
+        previous: Option<u64>,
+        parent: &Header,
+        parent_origin: u64,
+        l1_origins: &[L1Origin],
+    ) -> Fallible<()> {
+        let from = previous.map_or(0, |p| p + 1);
+        if index.saturating_sub(from) > MAX_BETWEEN {
+            return Err(format!(
+                "{} batches were posted between the parent's batch and batch {index}: more than the \
+                 {MAX_BETWEEN} the light node checks",
+                index - from
+            ));
+        }
+        let l1: BTreeMap<u64, L1Origin> =
+            l1_origins.iter().map(|o| (o.number, o.clone())).collect();
+        for earlier in from..index {
+            (self.progress)(&format!("checking that batch {earlier} is dropped"), 0, 0);
+            let info = self.batch(earlier).await?;
+            let (data, _, inclusion) = self.posted(earlier, info.l1_tx_hash).await?;
+            let Ok(decoded) = decode_batch(&data, self.config.max_batch_size) else {
+                continue;
+            };
+            if check_batch(
+                &self.config,
+                &decoded,
+                parent,
+                parent_origin,
+                inclusion,
+                &l1,
+            )
+            .is_ok()
+            {
+                return Err(format!(
+                    "batch {earlier}, posted before batch {index} on the same parent, is the one \
+                     derivation takes: batch {index} is dropped, whatever the indexer says"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A batch's data as L1 holds it: the `appendBatch` call's bytes, the hash the contract
+    /// committed to for `index` in that transaction, and the L1 block it is in.
+    async fn posted(&self, index: u64, hash: B256) -> Fallible<(Bytes, B256, u64)> {
         let receipt: Option<Receipt> = self
             .l1
             .call("eth_getTransactionReceipt", json!([hash]))
@@ -429,40 +569,25 @@ impl<'a, S: Source> Run<'a, S> {
         let data = Rollup::appendBatchCall::abi_decode(&tx.input)
             .map_err(|e| format!("L1 transaction {hash} is not an appendBatch call: {e}"))?
             .data;
-
-        let witness: WitnessResponse = self
-            .indexer
-            .get(&format!("/witness/{first}?through={last}"))
-            .await?;
-        if witness.from != first {
+        if keccak256(&data) != committed.hash {
             return Err(format!(
-                "the indexer's witness starts at block {}, not {first}",
-                witness.from
+                "the data of L1 transaction {hash} is not what the contract committed to for batch {index}"
             ));
         }
-        let parent_origin = match l1_origin_number_of(&witness.parent) {
-            Some(origin) => origin,
-            None => self.deployment,
-        };
-        if parent_origin > inclusion_block {
-            return Err(format!(
-                "the parent block's L1 origin {parent_origin} is after the batch's L1 block {inclusion_block}"
-            ));
-        }
-        let l1_origins = self.origins(parent_origin, inclusion_block).await?;
-        let fetched = now_ms();
+        Ok((data, committed.hash, inclusion_block))
+    }
 
-        let request = VerifyRequest {
-            config: self.config.clone(),
-            batch: data.clone(),
-            batch_hash: committed.hash,
-            inclusion_block,
-            l1_origins,
-            parent: witness.parent,
-            trusted_output_root: parent_root,
-            witness: witness.witness,
-            proposals: BTreeMap::new(),
-        };
+    /// Runs the light node on `request` for `batch` and keeps the roots it computed.
+    fn finish(
+        &mut self,
+        batch: &BatchInfo,
+        request: VerifyRequest,
+        started: f64,
+        fetched: f64,
+    ) -> Fallible<B256> {
+        let (first, last) = batch.range()?;
+        let index = batch.index;
+        let data_len = request.batch.len() as u64;
         let verdict = verify_batch(&request).map_err(|e| format!("batch {index}: {e}"))?;
         let numbers: Vec<u64> = verdict.blocks.iter().map(|b| b.number).collect();
         if numbers != (first..=last).collect::<Vec<_>>() {
@@ -484,7 +609,7 @@ impl<'a, S: Source> Run<'a, S> {
             index,
             first,
             last,
-            bytes: data.len() as u64,
+            bytes: data_len,
             fetch_ms: (fetched - started) as u64,
             execute_ms: (executed - fetched) as u64,
         });

@@ -76,6 +76,61 @@ async fn every_page_from_the_overview_to_a_lost_game() {
     text_of(&browser, "table.blocks td a", Duration::from_secs(30)).await;
     browser.screenshot("page-batch").await;
 
+    // Until the user chose the L1 node and the Rollup contract, the light node gives no verdict:
+    // it takes neither from the indexer.
+    let batch_page = browser.client.current_url().await.expect("url");
+    click(&browser, "#verify-button").await;
+    let verdict = text_of(&browser, "#verify-verdict", Duration::from_secs(60)).await;
+    assert_eq!(verdict, "cannot verify");
+    let reason = text_of(&browser, ".verdict-reason", Duration::from_secs(5)).await;
+    assert!(reason.contains("under Settings"), "{reason}");
+    // The settings page offers the indexer's suggestion, says where it comes from, and saves it.
+    browser
+        .client
+        .goto(&format!("{}/settings", devnet.url))
+        .await
+        .expect("settings");
+    text_of(&browser, "#settings-unchosen", Duration::from_secs(30)).await;
+    let notice = text_of(&browser, "#settings-suggested", Duration::from_secs(30)).await;
+    assert!(notice.contains("suggests"), "{notice}");
+    let rollup = eventually(
+        "the suggested Rollup address",
+        Duration::from_secs(30),
+        || async {
+            let input = browser
+                .client
+                .find(Locator::Id("setting-rollup"))
+                .await
+                .ok()?;
+            input
+                .prop("value")
+                .await
+                .ok()?
+                .filter(|v| v.starts_with("0x"))
+        },
+    )
+    .await;
+    browser.screenshot("page-settings-suggested").await;
+    click(&browser, "#settings-save").await;
+    text_of(&browser, ".settings .saved", Duration::from_secs(10)).await;
+    let saved = browser
+        .client
+        .execute(
+            "return localStorage.getItem('rollup-explorer.settings')",
+            vec![],
+        )
+        .await
+        .expect("localStorage");
+    assert!(
+        saved.as_str().is_some_and(|s| s.contains(&rollup)),
+        "{saved}"
+    );
+    browser
+        .client
+        .goto(batch_page.as_str())
+        .await
+        .expect("batch");
+
     // A block from the batch, with its finality ladder.
     click(&browser, "table.blocks td a").await;
     text_of(&browser, "ol.ladder li.reached", Duration::from_secs(30)).await;

@@ -387,12 +387,13 @@ pub fn decode(block: &L1Block) -> Decoded {
                 None,
                 json!({ "proposer": e.proposer, "amount": e.amount.to_string() }),
             ),
+            // Not one of the game's moves: the game's payout is on its `resolved` move.
             RollupEvents::BondBurned(e) => other(
                 "bond_burned",
                 Some(e.proposalIndex),
-                Some(e.gameId),
                 None,
-                json!({ "amount": e.amount.to_string() }),
+                None,
+                json!({ "game_id": e.gameId, "amount": e.amount.to_string() }),
             ),
             RollupEvents::Credited(e) => other(
                 "credited",

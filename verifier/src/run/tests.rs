@@ -21,6 +21,8 @@ const RECORDED: &str = include_str!("../../../light-node/testdata/verify/batch.j
 const BATCH_INDEX: u64 = 7;
 const ROLLUP: Address = Address::repeat_byte(0x44);
 const TX_HASH: B256 = B256::repeat_byte(0x77);
+/// The L1 transaction of a batch posted before batch 7 (see [`Fake::earlier`]).
+const EARLIER_TX_HASH: B256 = B256::repeat_byte(0x78);
 const DEPLOYMENT: u64 = 1;
 
 /// L1 and the indexer, answering from the recording.
@@ -31,6 +33,9 @@ struct Fake {
     proposals: Vec<(u64, u64, B256, bool)>,
     /// The chain parameters' commitment the Rollup contract on L1 holds.
     l1_config_hash: B256,
+    /// Data of batch 6, posted before batch 7 after the parent's batch 5, when set; otherwise the
+    /// parent's batch is 6 and nothing lies between.
+    earlier: Option<Bytes>,
 }
 
 impl Fake {
@@ -47,6 +52,7 @@ impl Fake {
             l1_config_hash: recorded.config.hash(),
             recorded,
             proposals,
+            earlier: None,
         }
     }
 
@@ -57,7 +63,7 @@ impl Fake {
             endpoints: Endpoints {
                 l1: "fake".into(),
                 indexer: "fake".into(),
-                rollup: None,
+                rollup: ROLLUP,
             },
             known: vec![KnownRoot {
                 number: parent.number,
@@ -153,11 +159,20 @@ impl Fake {
         Vec::new()
     }
 
-    fn receipt(&self) -> Value {
+    /// The batch a transaction of the fake's L1 appends: its index and data.
+    fn posted(&self, hash: B256) -> (u64, Bytes) {
+        match &self.earlier {
+            Some(data) if hash == EARLIER_TX_HASH => (BATCH_INDEX - 1, data.clone()),
+            _ => (BATCH_INDEX, self.recorded.batch.clone()),
+        }
+    }
+
+    fn receipt(&self, hash: B256) -> Value {
+        let (index, data) = self.posted(hash);
         let event = Rollup::BatchAppended {
-            index: BATCH_INDEX,
-            hash: keccak256(&self.recorded.batch),
-            size: U256::from(self.recorded.batch.len()),
+            index,
+            hash: keccak256(&data),
+            size: U256::from(data.len()),
         };
         let log: Log = serde_json::from_value(Self::log(
             self.recorded.inclusion_block,
@@ -173,7 +188,7 @@ impl Fake {
                 },
                 logs_bloom: Bloom::ZERO,
             }),
-            transaction_hash: TX_HASH,
+            transaction_hash: hash,
             transaction_index: Some(0),
             block_hash: Some(B256::repeat_byte(0x66)),
             block_number: Some(self.recorded.inclusion_block),
@@ -188,9 +203,9 @@ impl Fake {
         serde_json::to_value(receipt).expect("a receipt serializes")
     }
 
-    fn transaction(&self) -> Value {
+    fn transaction(&self, hash: B256) -> Value {
         let call = Rollup::appendBatchCall {
-            data: self.recorded.batch.clone(),
+            data: self.posted(hash).1,
         };
         let tx = TxEip1559 {
             chain_id: 1,
@@ -199,7 +214,7 @@ impl Fake {
             input: call.abi_encode().into(),
             ..Default::default()
         };
-        let signed = Signed::new_unchecked(tx, Signature::test_signature(), TX_HASH);
+        let signed = Signed::new_unchecked(tx, Signature::test_signature(), hash);
         let tx = Transaction {
             inner: Recovered::new_unchecked(TxEnvelope::Eip1559(signed), Address::repeat_byte(1)),
             block_hash: Some(B256::repeat_byte(0x66)),
@@ -240,8 +255,8 @@ impl Source for Fake {
     async fn l1(&self, method: &str, params: Value) -> Result<Value, NetError> {
         match method {
             "eth_getLogs" => Ok(Value::Array(self.logs(&params))),
-            "eth_getTransactionReceipt" => Ok(self.receipt()),
-            "eth_getTransactionByHash" => Ok(self.transaction()),
+            "eth_getTransactionReceipt" => Ok(self.receipt(tx_hash(&params))),
+            "eth_getTransactionByHash" => Ok(self.transaction(tx_hash(&params))),
             "eth_call" => {
                 let input: Bytes =
                     serde_json::from_value(params[0]["input"].clone()).expect("input");
@@ -290,8 +305,23 @@ impl Source for Fake {
         if path == format!("/blocks/{last}") {
             return Ok(json!({ "batch_index": BATCH_INDEX }));
         }
+        let parent_batch = BATCH_INDEX - 1 - u64::from(self.earlier.is_some());
+        if path == format!("/blocks/{parent}") {
+            return Ok(json!({ "batch_index": parent_batch }));
+        }
+        if self.earlier.is_some() && path == format!("/batches/{}", BATCH_INDEX - 1) {
+            return Ok(json!({
+                "index": BATCH_INDEX - 1, "l1_tx_hash": EARLIER_TX_HASH, "status": "dropped",
+                "first_block": null, "last_block": null,
+            }));
+        }
         Err(NetError(format!("indexer {path}: not found")))
     }
+}
+
+/// The transaction hash a `eth_getTransaction*` call asks for.
+fn tx_hash(params: &Value) -> B256 {
+    serde_json::from_value(params[0].clone()).expect("a transaction hash")
 }
 
 async fn verify(fake: &Fake, task: Task) -> Outcome {
@@ -352,6 +382,64 @@ async fn chain_parameters_that_l1_does_not_commit_to_are_refused() {
         "{outcome:?}"
     );
     assert!(outcome.roots.is_empty(), "no root is kept: {outcome:?}");
+}
+
+/// The operator posts two batches on the same parent: derivation keeps the first (6), and the
+/// indexer maps the blocks to the second (7), which the operator's own proposals match. The worker
+/// checks on L1 that every batch between the parent's and batch 7 is dropped; batch 6 is not, so
+/// batch 7 is never "verified", and no root of the run is kept. A batch in between that derivation
+/// does drop (garbage) is no obstacle.
+#[wasm_bindgen_test]
+async fn a_batch_derivation_drops_for_an_earlier_one_on_the_same_parent_never_verifies() {
+    let mut fake = Fake::new();
+    fake.earlier = Some(fake.recorded.batch.clone());
+    let outcome = verify(&fake, Task::Batch { index: BATCH_INDEX }).await;
+    assert!(
+        matches!(&outcome.verdict, Verdict::CannotVerify { reason } if reason.contains("batch 6, posted before batch 7")),
+        "{outcome:?}"
+    );
+    assert!(outcome.roots.is_empty(), "{outcome:?}");
+
+    fake.earlier = Some(Bytes::from_static(b"\x00 not a batch"));
+    let outcome = verify(&fake, Task::Batch { index: BATCH_INDEX }).await;
+    assert_eq!(outcome.verdict, Verdict::Verified, "{outcome:?}");
+}
+
+/// An indexer that says the batch was dropped is believed in that: no verdict.
+#[wasm_bindgen_test]
+async fn a_batch_the_indexer_calls_dropped_is_not_verified() {
+    let fake = Dropped(Fake::new());
+    let outcome = run_on(
+        &fake,
+        &fake.0.request(Task::Batch { index: BATCH_INDEX }),
+        &|_, _, _| {},
+    )
+    .await;
+    assert!(
+        matches!(&outcome.verdict, Verdict::CannotVerify { reason } if reason.contains("was dropped")),
+        "{outcome:?}"
+    );
+}
+
+/// The fake, but the indexer lists batch 7 as dropped.
+struct Dropped(Fake);
+
+impl Source for Dropped {
+    async fn l1(&self, method: &str, params: Value) -> Result<Value, NetError> {
+        self.0.l1(method, params).await
+    }
+
+    async fn l1_many(&self, method: &str, params: Vec<Value>) -> Result<Vec<Value>, NetError> {
+        self.0.l1_many(method, params).await
+    }
+
+    async fn indexer(&self, path: &str) -> Result<Value, NetError> {
+        let mut value = self.0.indexer(path).await?;
+        if path == format!("/batches/{BATCH_INDEX}") {
+            value["status"] = json!("dropped");
+        }
+        Ok(value)
+    }
 }
 
 #[wasm_bindgen_test]
