@@ -6,7 +6,10 @@
 use std::{
     convert::Infallible,
     str::FromStr,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -52,6 +55,8 @@ pub struct ApiState {
     pub index: Arc<IndexShared>,
     /// The L1 endpoint browsers are told to read (the app's default for its light node), if any.
     pub public_l1_rpc: Option<String>,
+    /// Live-event streams open now.
+    pub subscribers: Arc<AtomicUsize>,
 }
 
 /// The API's routes, to be nested under `/api/v1`.
@@ -75,11 +80,27 @@ pub fn router(state: ApiState) -> Router {
         .route("/events", get(events))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
+        .layer(middleware::from_fn(time_limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_latency,
         ))
         .with_state(state)
+}
+
+/// Ends any request but the live-event stream that runs past [`ROUTE_TIMEOUT`] with a 503.
+async fn time_limit(request: Request, next: Next) -> Response {
+    let endless = request
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|p| p.as_str().ends_with("/events"));
+    if endless {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(ROUTE_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
 }
 
 /// Records each request's latency by route in the metrics.
@@ -578,8 +599,16 @@ async fn proof(
 /// `GET /events`: Server-Sent Events, one per change; the SSE event name is the change's `type`.
 async fn events(
     State(state): State<ApiState>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let stream = BroadcastStream::new(state.index.subscribe()).map(|item| {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let subscribers = Arc::clone(&state.subscribers);
+    if subscribers.fetch_add(1, Ordering::AcqRel) >= MAX_SUBSCRIBERS {
+        subscribers.fetch_sub(1, Ordering::AcqRel);
+        return Err(ApiError::Busy);
+    }
+    // Counts the stream until it is dropped (the client went away).
+    let guard = Subscribed(subscribers);
+    let stream = BroadcastStream::new(state.index.subscribe()).map(move |item| {
+        let _ = &guard;
         Ok(match item {
             Ok(event) => {
                 let json = serde_json::to_value(&event).unwrap_or_default();
@@ -597,7 +626,16 @@ async fn events(
             }
         })
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// One open live-event stream, counted in [`ApiState::subscribers`] while it lives.
+struct Subscribed(Arc<AtomicUsize>);
+
+impl Drop for Subscribed {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 async fn openapi() -> impl IntoResponse {
@@ -620,7 +658,20 @@ pub enum ApiError {
     /// Something failed inside the server; details go to the log only.
     #[error("internal error")]
     Internal(String),
+    /// The request did not finish within [`ROUTE_TIMEOUT`].
+    #[error("the request took longer than the server allows ({} s); try again later", ROUTE_TIMEOUT.as_secs())]
+    Timeout,
+    /// [`MAX_SUBSCRIBERS`] live-event streams are open already.
+    #[error("too many live-event subscribers ({MAX_SUBSCRIBERS}); try again later")]
+    Busy,
 }
+
+/// The longest any route but `/events` may take: a heavy request gets an error rather than hold a
+/// connection, a database connection and a thread for as long as it likes.
+pub const ROUTE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most live-event streams (`/events`) served at once.
+pub const MAX_SUBSCRIBERS: usize = 1024;
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
@@ -662,6 +713,8 @@ impl IntoResponse for ApiError {
                 tracing::error!(%detail, "internal API error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
+            Self::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+            Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
         };
         let body = ErrorBody {
             error: ErrorDetail {

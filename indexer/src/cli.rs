@@ -152,7 +152,7 @@ pub fn redact_url(url: &str) -> String {
             let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
             let hidden = !parsed.username().is_empty()
                 || parsed.password().is_some()
-                || parsed.path().trim_matches('/') != ""
+                || !parsed.path().trim_matches('/').is_empty()
                 || parsed.query().is_some();
             let rest = if hidden { "/…" } else { "" };
             format!("{}://{host}{port}{rest}", parsed.scheme())
@@ -285,6 +285,7 @@ async fn explorer(
             l1,
             index: index.shared.clone(),
             public_l1_rpc,
+            subscribers: Default::default(),
         },
         &args.dist,
     );
@@ -339,6 +340,7 @@ async fn follow(args: FollowArgs) -> eyre::Result<()> {
             l1,
             index: index.shared.clone(),
             public_l1_rpc: args.public_l1_rpc.clone(),
+            subscribers: Default::default(),
         },
         &args.dist,
     );

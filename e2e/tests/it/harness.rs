@@ -130,6 +130,7 @@ impl Devnet {
                 l1: l1.clone(),
                 index: index.shared.clone(),
                 public_l1_rpc: Some(anvil.url().to_owned()),
+                subscribers: Default::default(),
             },
             &dist,
         );

@@ -140,7 +140,10 @@ pub enum Backend {
 /// The index database.
 #[derive(Debug, Clone)]
 pub struct Db {
+    /// Readers' connections (the API, the challenger, derivation's own reads).
     pool: AnyPool,
+    /// The writer's own connection: slow or many readers never make derivation wait for one.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -213,8 +216,17 @@ impl Db {
                 .execute(&pool)
                 .await?;
         }
-        Migrator::new(Embedded).await?.run(&pool).await?;
-        Ok(Self { pool, backend })
+        let writer = AnyPoolOptions::new()
+            .max_connections(1)
+            .after_connect(move |conn, _| Box::pin(on_connect(conn, backend)))
+            .connect(url)
+            .await?;
+        Migrator::new(Embedded).await?.run(&writer).await?;
+        Ok(Self {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     /// Which database this is.
@@ -249,6 +261,7 @@ impl Db {
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// The rollup this database indexes, if it was initialised.
@@ -282,7 +295,7 @@ impl Db {
         }
         let text = serde_json::to_string(genesis).map_err(|e| corrupt("genesis record", e))?;
         let origin = &genesis.l1_origin;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("INSERT INTO meta (key, value) VALUES ('genesis', $1)")
             .bind(text)
             .execute(&mut *tx)
@@ -320,7 +333,7 @@ impl Db {
 
     /// Writes everything derived from one L1 block, atomically.
     pub async fn commit(&self, write: &L1BlockWrite) -> DbResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let l1_block = int(write.block.number);
         insert_l1_block(&mut tx, &write.block).await?;
         for d in &write.deposits {
@@ -459,7 +472,7 @@ impl Db {
     /// Deletes everything derived from L1 blocks after `fork` (trie nodes and code stay: they are
     /// content-addressed and harmless).
     pub async fn rollback_after(&self, fork: u64) -> DbResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for (table, column) in L1_DERIVED_TABLES {
             sqlx::query(&format!("DELETE FROM {table} WHERE {column} > $1"))
                 .bind(int(fork))
@@ -502,7 +515,7 @@ impl Db {
              AND NOT EXISTS (SELECT 1 FROM l1_finality WHERE number >= $1)",
         )
         .bind(int(number))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -1,16 +1,33 @@
 //! `eth_call` and `eth_estimateGas`: a transaction run with revm on a block's state, never committed.
+//!
+//! A run reads the sequencer's working state, which block production needs too. So that no call,
+//! however heavy, ever holds block production up, every run is watched ([`Interrupt`]): it stops
+//! within a few hundred instructions (or before its next call, precompiles included) once the block
+//! builder asks for the state, and the caller runs it again after the block; and it stops for good
+//! at its deadline (geth's `--rpc.evmtimeout`).
+
+use std::{
+    sync::{
+        Condvar, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::{Revert, SolError};
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, TxKind, U256};
 use light_node::{BlockHashes, ChainConfig, ExecError, L2State};
 use revm::{
-    Context, Database, ExecuteEvm, MainBuilder, MainContext,
+    Context, Database, InspectEvm, Inspector, MainBuilder, MainContext,
     context::{
         BlockEnv, CfgEnv, TxEnv,
         result::{EVMError, ExecutionResult},
     },
     context_interface::block::BlobExcessGasAndPrice,
+    interpreter::{
+        CallInputs, CallOutcome, InstructionResult, Interpreter, interpreter::EthInterpreter,
+    },
     state::{AccountInfo, Bytecode},
 };
 
@@ -39,6 +56,119 @@ pub enum CallError {
     /// The state could not be read.
     #[error("state: {0}")]
     State(String),
+    /// The block builder needed the state: run the call again after the block.
+    #[error("preempted by block production")]
+    Preempted,
+    /// The call ran past its deadline (geth's message).
+    #[error("execution aborted (timeout = {0:?})")]
+    Timeout(Duration),
+    /// Too many calls were running or waiting until the deadline.
+    #[error("too many calls running; try again later")]
+    Busy,
+}
+
+/// At most so many calls run (or wait for the state) at once; more wait for a slot until their
+/// deadline, then get an error. Runs take the sequencer's state one at a time anyway, so the limit
+/// only bounds the threads they hold.
+#[derive(Debug)]
+pub(crate) struct Slots {
+    used: Mutex<usize>,
+    freed: Condvar,
+    max: usize,
+}
+
+/// One call's slot, given back on drop.
+#[derive(Debug)]
+pub(crate) struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            used: Mutex::new(0),
+            freed: Condvar::new(),
+            max: max.max(1),
+        }
+    }
+
+    /// A slot, waiting for one until `deadline`.
+    pub(crate) fn take(&self, deadline: Instant) -> Option<Slot<'_>> {
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        while *used >= self.max {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            used = self
+                .freed
+                .wait_timeout(used, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        *used += 1;
+        Some(Slot(self))
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.used.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
+/// When a run must stop: the block builder is waiting for the state, or the deadline passed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Interrupt<'a> {
+    /// Non-zero while the block builder (or another short user) waits for the state.
+    pub(crate) preempt: &'a AtomicUsize,
+    /// When the call started, for the timeout's message.
+    pub(crate) started: Instant,
+    /// When the call must have finished.
+    pub(crate) deadline: Instant,
+}
+
+impl Interrupt<'_> {
+    fn check(&self) -> Result<(), CallError> {
+        if self.preempt.load(Ordering::Acquire) > 0 {
+            return Err(CallError::Preempted);
+        }
+        if Instant::now() >= self.deadline {
+            return Err(CallError::Timeout(self.deadline - self.started));
+        }
+        Ok(())
+    }
+}
+
+/// Halts a run when its [`Interrupt`] says so: checked every 256 instructions and before every
+/// call (a precompile such as BLAKE2F can take long in a single call).
+struct Watch<'a> {
+    interrupt: Interrupt<'a>,
+    steps: u32,
+    stopped: Option<CallError>,
+}
+
+impl Watch<'_> {
+    /// Whether the run must stop now.
+    fn must_stop(&mut self) -> bool {
+        if self.stopped.is_none()
+            && let Err(e) = self.interrupt.check()
+        {
+            self.stopped = Some(e);
+        }
+        self.stopped.is_some()
+    }
+}
+
+impl<CTX> Inspector<CTX, EthInterpreter> for Watch<'_> {
+    fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, _: &mut CTX) {
+        self.steps = self.steps.wrapping_add(1);
+        // Once stopped, every frame halts at its next instruction.
+        if (self.stopped.is_some() || self.steps % 256 == 1) && self.must_stop() {
+            interp.halt(InstructionResult::OutOfGas);
+        }
+    }
+
+    fn call(&mut self, _: &mut CTX, inputs: &mut CallInputs) -> Option<CallOutcome> {
+        self.must_stop()
+            .then(|| CallOutcome::new_oog(inputs.gas_limit, inputs.return_memory_offset.clone(), 0))
+    }
 }
 
 /// revm's view of one block's state: reads only, from the trie.
@@ -81,7 +211,8 @@ impl Database for StateDb<'_> {
     }
 }
 
-/// Runs `request` on `state` (the state after `block`) in the environment of the next block.
+/// Runs `request` on `state` (the state after `block`) in the environment of the next block, until
+/// `interrupt` stops it.
 ///
 /// `gas` overrides the request's gas limit. The call pays no base fee unless it names a gas price,
 /// as with geth.
@@ -92,7 +223,9 @@ pub(crate) fn run(
     block: &SequencedBlock,
     request: &TransactionRequest,
     gas: u64,
+    interrupt: Interrupt<'_>,
 ) -> Result<ExecutionResult, CallError> {
+    interrupt.check()?;
     let caller = request.from.unwrap_or(Address::ZERO);
     let nonce = state
         .account(caller)
@@ -145,8 +278,16 @@ pub(crate) fn run(
         .with_db(&mut db)
         .with_cfg(cfg)
         .with_block(block_env)
-        .build_mainnet();
-    match evm.transact_one(tx) {
+        .build_mainnet_with_inspector(Watch {
+            interrupt,
+            steps: 0,
+            stopped: None,
+        });
+    let result = evm.inspect_one_tx(tx);
+    if let Some(stopped) = evm.inspector.stopped.take() {
+        return Err(stopped);
+    }
+    match result {
         Ok(result) => Ok(result),
         Err(EVMError::Transaction(invalid)) => Err(CallError::Invalid(invalid.to_string())),
         Err(e) => Err(CallError::State(e.to_string())),
@@ -195,6 +336,7 @@ pub(crate) fn estimate(
     block: &SequencedBlock,
     request: &TransactionRequest,
     cap: u64,
+    interrupt: Interrupt<'_>,
 ) -> Result<u64, CallError> {
     let cap = request.gas.map_or(cap, |g| g.min(cap));
     // A plain transfer to an account without code needs exactly the intrinsic gas.
@@ -207,18 +349,18 @@ pub(crate) fn estimate(
             .map_err(|e| CallError::State(e.to_string()))?
             .map_or(KECCAK256_EMPTY, |a| a.code_hash);
         if code == KECCAK256_EMPTY {
-            run(config, state, hashes, block, request, 21_000).and_then(output)?;
+            run(config, state, hashes, block, request, 21_000, interrupt).and_then(output)?;
             return Ok(21_000);
         }
     }
-    let first = run(config, state, hashes, block, request, cap)?;
+    let first = run(config, state, hashes, block, request, cap, interrupt)?;
     let used = match first {
         ExecutionResult::Success { .. } => first.tx_gas_used(),
         ExecutionResult::Revert { output, .. } => return Err(reverted(output)),
         ExecutionResult::Halt { .. } => return Err(CallError::GasExceedsAllowance(cap)),
     };
     let succeeds = |gas: u64, state: &mut L2State| -> Result<bool, CallError> {
-        match run(config, state, hashes, block, request, gas) {
+        match run(config, state, hashes, block, request, gas, interrupt) {
             Ok(result) => Ok(result.is_success()),
             // Too little gas even for the intrinsic cost.
             Err(CallError::Invalid(_)) => Ok(false),

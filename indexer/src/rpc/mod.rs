@@ -26,7 +26,7 @@ use jsonrpsee::{
     },
     types::{ErrorObject, ErrorObjectOwned, Params},
 };
-use light_node::L2Transaction;
+use light_node::{BlockHashes, L2State, L2Transaction};
 use serde_json::Value;
 
 pub use call::CallError;
@@ -79,6 +79,11 @@ pub struct RpcConfig {
     pub max_logs: usize,
     /// Most gas an `eth_call` or `eth_estimateGas` may use (also capped by the block gas limit).
     pub gas_cap: u64,
+    /// Longest an `eth_call` or `eth_estimateGas` may run, waiting included (geth's
+    /// `--rpc.evmtimeout`, 5 s).
+    pub evm_timeout: std::time::Duration,
+    /// Most `eth_call`s and `eth_estimateGas`es running or waiting for the state at once.
+    pub max_calls: usize,
 }
 
 impl Default for RpcConfig {
@@ -92,6 +97,8 @@ impl Default for RpcConfig {
             max_block_range: 10_000,
             max_logs: 10_000,
             gas_cap: 50_000_000,
+            evm_timeout: std::time::Duration::from_secs(5),
+            max_calls: 8,
         }
     }
 }
@@ -181,6 +188,7 @@ pub async fn serve(sequencer: Arc<Sequencer>, config: RpcConfig) -> Result<RpcSe
 struct Ctx {
     seq: Arc<Sequencer>,
     config: RpcConfig,
+    calls: call::Slots,
 }
 
 type RpcResult<T> = Result<T, ErrorObjectOwned>;
@@ -219,6 +227,37 @@ fn submit_error(e: SubmitError) -> ErrorObjectOwned {
 }
 
 impl Ctx {
+    /// Runs `f` on the state after `block`, watched by an [`call::Interrupt`]: again after each
+    /// block whose builder preempted it, until the EVM timeout. At most `max_calls` at once.
+    fn watched<R>(
+        &self,
+        block: &SequencedBlock,
+        f: impl Fn(&mut L2State, &BlockHashes, call::Interrupt<'_>) -> Result<R, CallError>,
+    ) -> Result<R, CallError> {
+        let started = std::time::Instant::now();
+        let deadline = started + self.config.evm_timeout;
+        let _slot = self.calls.take(deadline).ok_or(CallError::Busy)?;
+        loop {
+            if !self.seq.wait_for_builder(deadline) {
+                return Err(CallError::Timeout(self.config.evm_timeout));
+            }
+            let interrupt = call::Interrupt {
+                preempt: self.seq.building(),
+                started,
+                deadline,
+            };
+            let result = self
+                .seq
+                .with_state_and_hashes(block.header.state_root, |state, hashes| {
+                    f(state, hashes, interrupt)
+                });
+            match result {
+                Err(CallError::Preempted) => continue,
+                other => return other,
+            }
+        }
+    }
+
     /// The block number a tag stands for.
     fn tag_number(&self, tag: BlockNumberOrTag) -> u64 {
         let head = self.seq.head_number();
@@ -251,6 +290,7 @@ impl Ctx {
 pub fn module(sequencer: Arc<Sequencer>, config: RpcConfig) -> Result<RpcModule<()>, RpcError> {
     let mut module = RpcModule::from_arc(Arc::new(Ctx {
         seq: sequencer,
+        calls: call::Slots::new(config.max_calls),
         config,
     }));
     register(&mut module).map_err(|e| RpcError::Register(e.to_string()))?;
@@ -460,9 +500,8 @@ fn register(m: &mut Module) -> Result<(), jsonrpsee::core::RegisterMethodError> 
             .min(ctx.config.gas_cap)
             .min(config.block_gas_limit);
         let result = ctx
-            .seq
-            .with_state_and_hashes(block.header.state_root, |state, hashes| {
-                call::run(&config, state, hashes, &block, &request, gas)
+            .watched(&block, |state, hashes, interrupt| {
+                call::run(&config, state, hashes, &block, &request, gas, interrupt)
             })
             .and_then(call::output)
             .map_err(call_error)?;
@@ -475,9 +514,8 @@ fn register(m: &mut Module) -> Result<(), jsonrpsee::core::RegisterMethodError> 
         let config = ctx.seq.chain_config().clone();
         let cap = ctx.config.gas_cap.min(config.block_gas_limit);
         let gas = ctx
-            .seq
-            .with_state_and_hashes(block.header.state_root, |state, hashes| {
-                call::estimate(&config, state, hashes, &block, &request, cap)
+            .watched(&block, |state, hashes, interrupt| {
+                call::estimate(&config, state, hashes, &block, &request, cap, interrupt)
             })
             .map_err(call_error)?;
         RpcResult::Ok(U64::from(gas))

@@ -15,7 +15,7 @@ use std::{
     path::Path,
     sync::{
         Arc, Mutex, MutexGuard, RwLock,
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -191,6 +191,10 @@ pub struct Sequencer {
     safe: AtomicU64,
     finalized: AtomicU64,
     halted: AtomicBool,
+    /// How many of the sequencer's own users (the block builder, the pool's account reads, short
+    /// state reads) wait for the working state: calls that watch it (`rpc::call`) stop at once
+    /// and run again after them.
+    building: AtomicUsize,
     head_tx: watch::Sender<u64>,
 }
 
@@ -301,6 +305,7 @@ impl Sequencer {
             safe: AtomicU64::new(0),
             finalized: AtomicU64::new(0),
             halted: AtomicBool::new(false),
+            building: AtomicUsize::new(0),
             head_tx,
         });
         sequencer.reload_mempool().await?;
@@ -312,7 +317,10 @@ impl Sequencer {
         let mut kept = 0usize;
         for raw in self.store.mempool().await? {
             match self.admit(&raw) {
-                Ok(_) => kept += 1,
+                Ok((_, gone)) => {
+                    kept += 1;
+                    dropped.extend(gone);
+                }
                 Err(e) => {
                     dropped.push(alloy_primitives::keccak256(&raw));
                     tracing::debug!(error = %e, "dropping a stored mempool transaction");
@@ -431,9 +439,37 @@ impl Sequencer {
         next_base_fee(&self.head().header, self.genesis.config.genesis_base_fee)
     }
 
+    /// The working state for the block builder: readers that watch [`Self::building`] let go of
+    /// it within a few hundred EVM instructions, so a heavy call never holds a block up.
+    fn lock_working_to_build(&self) -> std::sync::MutexGuard<'_, Working> {
+        self.building.fetch_add(1, Ordering::AcqRel);
+        let guard = lock(&self.working);
+        self.building.fetch_sub(1, Ordering::AcqRel);
+        guard
+    }
+
+    /// Non-zero while the block builder (or another short user) waits for the state: a long read
+    /// watching it stops and runs again after ([`Self::wait_for_builder`]).
+    pub fn building(&self) -> &AtomicUsize {
+        &self.building
+    }
+
+    /// Waits (sleeping, for blocking readers) until the block builder no longer waits for the
+    /// state, or `deadline`; returns whether it stopped waiting in time.
+    pub fn wait_for_builder(&self, deadline: std::time::Instant) -> bool {
+        while self.building.load(Ordering::Acquire) > 0 {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        true
+    }
+
     /// Runs `f` on the state at `root` (any past block's root: the node store keeps them all).
+    /// Short reads go before long calls, which watch [`Self::building`].
     pub fn with_state_at<R>(&self, root: B256, f: impl FnOnce(&mut L2State) -> R) -> R {
-        let mut working = lock(&self.working);
+        let mut working = self.lock_working_to_build();
         let saved = working.state.root;
         working.state.root = root;
         let result = f(&mut working.state);
@@ -441,7 +477,8 @@ impl Sequencer {
         result
     }
 
-    /// Runs `f` on the state at `root` with the recent block hashes (for `eth_call`).
+    /// Runs `f` on the state at `root` with the recent block hashes (for `eth_call`, which watches
+    /// [`Self::building`] to let go of the state when anything else needs it).
     pub fn with_state_and_hashes<R>(
         &self,
         root: B256,
@@ -497,8 +534,8 @@ impl Sequencer {
     }
 
     /// Checks a raw transaction and adds it to the in-memory pool; returns it (with its arrival
-    /// number) and the hash of the transaction it replaced.
-    fn admit(&self, raw: &[u8]) -> Result<(Arc<PooledTx>, Option<B256>), SubmitError> {
+    /// number) and the hashes of the transactions it replaced or evicted.
+    fn admit(&self, raw: &[u8]) -> Result<(Arc<PooledTx>, Vec<B256>), SubmitError> {
         self.admit_decoded(PooledTx::decode(
             raw,
             &self.config.pool,
@@ -507,7 +544,7 @@ impl Sequencer {
     }
 
     /// [`Sequencer::admit`] of a transaction already decoded.
-    fn admit_decoded(&self, tx: PooledTx) -> Result<(Arc<PooledTx>, Option<B256>), SubmitError> {
+    fn admit_decoded(&self, tx: PooledTx) -> Result<(Arc<PooledTx>, Vec<B256>), SubmitError> {
         // Head and pool are read under the pool lock, which publishing a block also holds.
         let mut pool = lock(&self.pool);
         let head = self.head();
@@ -529,7 +566,9 @@ impl Sequencer {
             other => other?,
         };
         let added = pool.get(&hash).expect("just added");
-        Ok((added, replaced))
+        let mut gone = pool.take_evicted();
+        gone.extend(replaced);
+        Ok((added, gone))
     }
 
     /// `eth_sendRawTransaction`: checks the transaction, adds it to the mempool and persists it
@@ -564,9 +603,9 @@ impl Sequencer {
             lock(&self.pool).remove(&tx.hash);
             return Err(e.into());
         }
-        if let Some(old) = replaced {
+        if !replaced.is_empty() {
             // Losing this delete is harmless: a stale transaction is dropped on reload.
-            let _ = self.store.remove_from_mempool(&[old]).await;
+            let _ = self.store.remove_from_mempool(&replaced).await;
         }
         Ok(tx.hash)
     }
@@ -630,7 +669,7 @@ impl Sequencer {
             Vec::new()
         } else {
             let pool = lock(&self.pool);
-            let mut working = lock(&self.working);
+            let mut working = self.lock_working_to_build();
             let state = &mut working.state;
             pool.select(
                 |sender| {
@@ -643,7 +682,7 @@ impl Sequencer {
             )
         };
         let (executed, nodes, codes) = {
-            let mut working = lock(&self.working);
+            let mut working = self.lock_working_to_build();
             let working = &mut *working;
             let attributes = BlockAttributes {
                 timestamp: parent.header.timestamp + config.block_time,

@@ -5,6 +5,7 @@ use std::{
     cmp::Reverse,
     collections::{BTreeMap, BinaryHeap, HashMap},
     sync::Arc,
+    time::{Duration, Instant},
 };
 
 use alloy_consensus::{Transaction as _, TxEnvelope};
@@ -24,6 +25,11 @@ pub struct PoolConfig {
     pub max_queued_per_sender: usize,
     /// Most transactions the pool holds in all.
     pub max_pool_size: usize,
+    /// Most future transactions (after a nonce gap) of all senders together (geth's `GlobalQueue`):
+    /// they cannot run, so they may not crowd out those that can.
+    pub max_queued: usize,
+    /// How long a future transaction may wait for its gap to fill (geth's `Lifetime`: 3 hours).
+    pub queued_lifetime: Duration,
     /// Percentage by which a replacement must raise both the fee cap and the tip (geth: 10).
     pub price_bump_percent: u64,
 }
@@ -35,6 +41,8 @@ impl Default for PoolConfig {
             max_pending_per_sender: 256,
             max_queued_per_sender: 64,
             max_pool_size: 20_000,
+            max_queued: 1_024,
+            queued_lifetime: Duration::from_secs(3 * 3600),
             price_bump_percent: 10,
         }
     }
@@ -148,7 +156,8 @@ pub enum PoolError {
         /// The limit.
         limit: usize,
     },
-    /// The pool is full.
+    /// The pool (or, for a future transaction, the pool's room for them) is full of transactions
+    /// that pay at least as much.
     #[error("txpool is full")]
     PoolFull,
 }
@@ -179,6 +188,8 @@ pub struct PooledTx {
     pub seq: u64,
     /// The decoding and recovery above, handed to block execution so it does not recover again.
     pub recovered: Recovered,
+    /// When it entered the pool (for the lifetime of future transactions).
+    pub arrived: Instant,
 }
 
 impl PooledTx {
@@ -239,6 +250,7 @@ impl PooledTx {
             tx,
             seq: 0,
             recovered,
+            arrived: Instant::now(),
         })
     }
 
@@ -307,6 +319,8 @@ pub struct Pool {
     /// Accounts as they are at the head, for admission: kept here, under the pool's lock, so that
     /// admitting a transaction from a known sender does not wait for the block being built.
     head_accounts: HashMap<Address, AccountView>,
+    /// Transactions evicted to make room since [`Pool::take_evicted`] was last called.
+    evicted: Vec<B256>,
 }
 
 impl Pool {
@@ -352,7 +366,91 @@ impl Pool {
             stale.extend(self.prune(sender, nonce));
         }
         self.head_accounts = accounts;
+        stale.extend(self.expire(Instant::now()));
         stale
+    }
+
+    /// Drops the future transactions that have waited longer than `queued_lifetime` at `now`;
+    /// returns their hashes.
+    pub fn expire(&mut self, now: Instant) -> Vec<B256> {
+        let lifetime = self.config.queued_lifetime;
+        let old: Vec<B256> = self
+            .queued()
+            .filter(|t| now.saturating_duration_since(t.arrived) > lifetime)
+            .map(|t| t.hash)
+            .collect();
+        for hash in &old {
+            self.remove(hash);
+        }
+        old
+    }
+
+    /// The transactions evicted to make room for dearer ones since the last call.
+    pub fn take_evicted(&mut self) -> Vec<B256> {
+        std::mem::take(&mut self.evicted)
+    }
+
+    /// The first nonce of a sender's run of executable transactions: its account's at the head,
+    /// or (for an account the pool no longer remembers) its lowest waiting one.
+    fn run_start(&self, sender: &Address, txs: &BTreeMap<u64, Arc<PooledTx>>) -> u64 {
+        self.head_accounts
+            .get(sender)
+            .map(|a| a.nonce)
+            .or_else(|| txs.keys().next().copied())
+            .unwrap_or(0)
+    }
+
+    /// Every future transaction: those after a nonce gap in their sender's.
+    fn queued(&self) -> impl Iterator<Item = &Arc<PooledTx>> {
+        self.by_sender.iter().flat_map(move |(sender, txs)| {
+            let mut next = self.run_start(sender, txs);
+            txs.iter()
+                .filter(move |(nonce, _)| {
+                    if **nonce == next {
+                        next += 1;
+                        false
+                    } else {
+                        **nonce > next
+                    }
+                })
+                .map(|(_, t)| t)
+        })
+    }
+
+    /// The last executable transaction of each sender (evicting one leaves the others runnable).
+    fn run_ends(&self) -> impl Iterator<Item = &Arc<PooledTx>> {
+        self.by_sender.iter().filter_map(move |(sender, txs)| {
+            let mut next = self.run_start(sender, txs);
+            let mut last = None;
+            while let Some(t) = txs.get(&next) {
+                last = Some(t);
+                next += 1;
+            }
+            last
+        })
+    }
+
+    /// Makes room for a transaction with fee cap `cap`: evicts the cheapest future transaction
+    /// (any, for an executable newcomer; only a cheaper one for a future newcomer), or failing
+    /// that, for an executable newcomer, the cheapest last executable transaction of a sender, if
+    /// cheaper. Refuses with [`PoolError::PoolFull`] when nothing cheaper can go.
+    fn make_room(&mut self, cap: u128, newcomer_queued: bool) -> Result<(), PoolError> {
+        let cheapest = |txs: &mut dyn Iterator<Item = &Arc<PooledTx>>| {
+            txs.min_by_key(|t| (t.tx.max_fee_per_gas(), Reverse(t.seq)))
+                .map(|t| (t.hash, t.tx.max_fee_per_gas()))
+        };
+        let queued = cheapest(&mut self.queued());
+        let victim = match queued {
+            Some((hash, fee)) if !newcomer_queued || fee < cap => Some(hash),
+            _ if newcomer_queued => None,
+            _ => cheapest(&mut self.run_ends())
+                .filter(|(_, fee)| *fee < cap)
+                .map(|(hash, _)| hash),
+        };
+        let victim = victim.ok_or(PoolError::PoolFull)?;
+        self.remove(&victim);
+        self.evicted.push(victim);
+        Ok(())
     }
 
     /// Whether the pool holds as many transactions as it may (only replacements get in).
@@ -409,7 +507,15 @@ impl Pool {
         if cap < u128::from(base_fee) {
             return Err(PoolError::FeeCapTooLow { cap, base_fee });
         }
-        let cost = tx.max_cost();
+        // Future transactions are told from executable ones by the account's nonce at the head.
+        self.remember_head_account(tx.sender, account);
+        let existing = self.by_sender.get(&tx.sender);
+        // The sender must be able to pay for this one after every one of its that runs before.
+        let before = existing.map_or(U256::ZERO, |txs| {
+            txs.range(account.nonce..nonce)
+                .fold(U256::ZERO, |sum, (_, t)| sum.saturating_add(t.max_cost()))
+        });
+        let cost = before.saturating_add(tx.max_cost());
         if cost > account.balance {
             return Err(PoolError::InsufficientFunds {
                 balance: account.balance,
@@ -417,7 +523,6 @@ impl Pool {
                 overshot: cost - account.balance,
             });
         }
-        let existing = self.by_sender.get(&tx.sender);
         let replaced = existing.and_then(|txs| txs.get(&nonce)).cloned();
         if let Some(old) = &replaced {
             let bump = |old: u128| {
@@ -434,9 +539,6 @@ impl Pool {
                 return Err(PoolError::ReplacementUnderpriced);
             }
         } else {
-            if self.by_hash.len() >= self.config.max_pool_size {
-                return Err(PoolError::PoolFull);
-            }
             // Count what the sender would have waiting, executable and queued, with this one added.
             let mut next = account.nonce;
             let mut pending = 0usize;
@@ -459,6 +561,12 @@ impl Pool {
                     sender: tx.sender,
                     limit: self.config.max_queued_per_sender,
                 });
+            }
+            if !is_pending && self.queued().count() >= self.config.max_queued {
+                self.make_room(cap, true)?;
+            }
+            if self.by_hash.len() >= self.config.max_pool_size {
+                self.make_room(cap, !is_pending)?;
             }
         }
         tx.seq = self.next_seq;
@@ -716,5 +824,100 @@ mod tests {
 
     fn keccak(raw: &[u8]) -> B256 {
         alloy_primitives::keccak256(raw)
+    }
+
+    /// A transfer from the `key`-th throwaway account.
+    fn from_key(key: u64, nonce: u64, fee: u128) -> PooledTx {
+        let signer =
+            alloy::signers::local::PrivateKeySigner::from_bytes(&B256::from(U256::from(key + 1)))
+                .expect("a key");
+        let mut tx = TxEip1559 {
+            chain_id: ChainConfig::devnet().chain_id,
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: fee,
+            max_priority_fee_per_gas: GWEI,
+            to: TxKind::Call(Address::with_last_byte(1)),
+            value: U256::from(1),
+            ..Default::default()
+        };
+        let sig = signer.sign_transaction_sync(&mut tx).expect("sign");
+        decode(&TxEnvelope::from(tx.into_signed(sig)).encoded_2718()).expect("decodes")
+    }
+
+    /// 300 cheap accounts each send 8 nonce-gapped transactions (which cannot run) to fill the pool
+    /// for everyone. Future transactions only get `max_queued` places in all, so every other
+    /// sender's executable transaction is still admitted; once the pool is full, an executable
+    /// transaction evicts a future one; and future ones expire.
+    #[test]
+    fn a_flood_of_nonce_gapped_transactions_leaves_other_senders_admitted() {
+        let config = PoolConfig {
+            max_pool_size: 1_000,
+            max_queued: 256,
+            ..PoolConfig::default()
+        };
+        let mut pool = Pool::new(config.clone());
+        let cheap = AccountView {
+            nonce: 0,
+            balance: U256::from(10 * 21_000 * 10 * GWEI),
+        };
+        let (mut admitted, mut refused) = (0, 0);
+        for key in 0..300 {
+            for nonce in 1..=8 {
+                match pool.add(from_key(key, nonce, 10 * GWEI), cheap, BASE) {
+                    Ok(_) => admitted += 1,
+                    Err(PoolError::PoolFull) => refused += 1,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }
+        assert_eq!(admitted, config.max_queued);
+        assert_eq!(refused, 300 * 8 - config.max_queued);
+
+        // Everyone else still gets in, up to the pool's size.
+        let room = config.max_pool_size - config.max_queued;
+        for key in 1_000..1_000 + room as u64 {
+            pool.add(from_key(key, 0, 10 * GWEI), cheap, BASE)
+                .expect("an executable transaction is admitted");
+        }
+        assert_eq!(pool.len(), config.max_pool_size);
+        // Full: an executable newcomer evicts a future transaction, whatever it pays.
+        pool.add(from_key(5_000, 0, 10 * GWEI), cheap, BASE)
+            .expect("admitted by evicting a future transaction");
+        assert_eq!(pool.take_evicted().len(), 1);
+        assert_eq!(pool.queued().count(), config.max_queued - 1);
+        // A future newcomer paying no more than the cheapest future one is refused.
+        assert_eq!(
+            pool.add(from_key(5_001, 3, 10 * GWEI), cheap, BASE).err(),
+            Some(PoolError::PoolFull)
+        );
+        // Future transactions expire; executable ones stay.
+        let later = Instant::now() + config.queued_lifetime + Duration::from_secs(1);
+        assert_eq!(pool.expire(later).len(), config.max_queued - 1);
+        assert_eq!(pool.len(), room + 1);
+    }
+
+    /// A sender's balance must cover every transaction of its that runs before this one too.
+    #[test]
+    fn balance_is_checked_over_the_senders_earlier_transactions() {
+        let mut pool = Pool::new(PoolConfig::default());
+        let one = U256::from(21_000u64) * U256::from(10 * GWEI) + U256::from(1);
+        let two = AccountView {
+            nonce: 0,
+            balance: one * U256::from(2),
+        };
+        pool.add(from_key(1, 0, 10 * GWEI), two, BASE)
+            .expect("first");
+        pool.add(from_key(1, 1, 10 * GWEI), two, BASE)
+            .expect("second");
+        let err = pool.add(from_key(1, 2, 10 * GWEI), two, BASE).unwrap_err();
+        assert_eq!(
+            err,
+            PoolError::InsufficientFunds {
+                balance: two.balance,
+                cost: one * U256::from(3),
+                overshot: one,
+            }
+        );
     }
 }

@@ -108,6 +108,7 @@ impl IndexHarness {
                 l1,
                 index: index.shared.clone(),
                 public_l1_rpc: Some(h.l1_url()),
+                subscribers: Default::default(),
             },
             &dist,
         );

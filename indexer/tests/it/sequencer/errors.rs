@@ -539,3 +539,85 @@ async fn heavy_fee_history_requests_are_refused_and_memory_stays_bounded() {
     rpc.stop();
     node.rpc.stop();
 }
+
+/// Init code of a contract whose code is an endless loop (`JUMPDEST PUSH1 0 JUMP`): any call to it
+/// uses all the gas it is given.
+const LOOP_INIT: &[u8] = &alloy::primitives::hex!("635b6000566000526004601cf3");
+
+/// 64 valid `eth_estimateGas` of a 30M-gas loop at once (each a whole block's gas of EVM work) once
+/// stopped block production for minutes: each held the state the builder needs. Now the builder
+/// preempts them: blocks are built in well under a block time (1 s) while they run, and every call
+/// gets an answer (an error: the loop never succeeds) within its EVM timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heavy_calls_never_hold_block_production_up() {
+    let node = Local::start().await;
+    let deployer = dev_signer(0);
+    let deploy = sign(
+        &deployer,
+        0,
+        TxKind::Create,
+        U256::ZERO,
+        Bytes::from_static(LOOP_INIT),
+        100_000,
+    );
+    node.send_ok(&deploy).await;
+    let block = node.seq.build_block(None).await.expect("block");
+    assert_eq!(block.transactions.len(), 1);
+    let looping = deployer.address().create(0);
+
+    let url = node.rpc.url();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // 64 clients, each sending the heavy call again as soon as it has its answer.
+    let calls: Vec<_> = (0..64)
+        .map(|i| {
+            let (client, url, stop) = (reqwest::Client::new(), url.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let body = json!({"jsonrpc": "2.0", "id": i, "method": "eth_estimateGas",
+                        "params": [{"from": Address::repeat_byte(0x70), "to": looping, "data": "0x"}]});
+                    let r = client.post(url.clone()).json(&body).send().await.expect("POST");
+                    answers.push(r.json::<Value>().await.expect("JSON"));
+                }
+                answers
+            })
+        })
+        .collect();
+    // Blocks built under that load, one every 100 ms for 3 s.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let mut slowest = std::time::Duration::ZERO;
+    let mut built = 0;
+    while started.elapsed() < std::time::Duration::from_secs(3) {
+        let t = std::time::Instant::now();
+        node.seq.build_block(None).await.expect("block");
+        slowest = slowest.max(t.elapsed());
+        built += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(built >= 5, "only {built} blocks in 3 s");
+    assert!(
+        slowest < std::time::Duration::from_secs(1),
+        "a block took {slowest:?} to build under the calls' load"
+    );
+    let mut answered = 0;
+    for call in calls {
+        for v in call.await.expect("task") {
+            let (code, message) = error_of(&v);
+            assert_eq!(code, i64::from(codes::SERVER), "{message}");
+            assert!(
+                message.contains("gas required exceeds allowance")
+                    || message.contains("execution aborted (timeout")
+                    || message.contains("too many calls"),
+                "{message}"
+            );
+            answered += 1;
+        }
+    }
+    assert!(answered >= 64, "every client got its answers: {answered}");
+    println!(
+        "heavy calls: {answered} answered while {built} blocks were built, the slowest in {slowest:?}"
+    );
+    node.rpc.stop();
+}
