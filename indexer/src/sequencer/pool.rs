@@ -895,6 +895,29 @@ mod tests {
         let later = Instant::now() + config.queued_lifetime + Duration::from_secs(1);
         assert_eq!(pool.expire(later).len(), config.max_queued - 1);
         assert_eq!(pool.len(), room + 1);
+
+        // The figures of `cargo xtask chaos` (case 19), written where it asks.
+        let line = serde_json::json!({
+            "case": 19,
+            "test": "a flood of nonce-gapped transactions",
+            "tried": 300 * 8 + room + 2,
+            "faults": 300 * 8,
+            "compared": room + 2,
+            "detail": format!(
+                "300 accounts sent 8 future transactions each: {admitted} admitted (the pool's {} places for them), {refused} refused; the other {room} senders' transactions all admitted; full, an executable newcomer evicted a future one; future ones expired after the lifetime",
+                config.max_queued
+            ),
+        });
+        eprintln!("chaos figures: {line}");
+        if let Some(path) = std::env::var_os("CHAOS_REPORT") {
+            use std::io::Write as _;
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("the chaos report opens");
+            writeln!(file, "{line}").expect("the chaos report is written");
+        }
     }
 
     /// A sender's balance must cover every transaction of its that runs before this one too.

@@ -483,6 +483,18 @@ async fn a_root_for_a_block_not_derivable_when_proposed_is_challenged_and_lost()
     assert!(derivable(end.agreedBlock).await, "{end:?}");
     assert!(!derivable(end.disputedBlock).await, "{end:?}");
     assert!(rollup.proposal(index).call().await.expect("p").lost);
+    crate::chaos::Figures {
+        case: 16,
+        test: "a root for a block not derivable when proposed",
+        tried: 1,
+        faults: 1,
+        compared: 2,
+        detail: format!(
+            "the sequencer's own root for block {} proposed in L1 block {l1_block}, before any batch covered it, and defended with the sequencer's roots: challenged, bisected to blocks {}..{}, lost",
+            proposal.l2Block, end.agreedBlock, end.disputedBlock
+        ),
+    }
+    .report();
 }
 
 async fn wait_resolved(x: &IndexHarness, id: u64, what: &str) -> GameView {

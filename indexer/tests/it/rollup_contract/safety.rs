@@ -73,6 +73,17 @@ async fn a_proposal_for_a_block_not_yet_in_the_past_is_refused() {
     );
     assert_eq!(devnet.rollup.l2GenesisTime().call().await.unwrap(), genesis);
     assert_eq!(devnet.rollup.l2BlockTime().call().await.unwrap(), 2);
+    crate::chaos::Figures {
+        case: 16,
+        test: "a proposal for a future block",
+        tried: 3,
+        faults: 2,
+        compared: 2,
+        detail: format!(
+            "block 10^9 and a block 60 s ahead refused with L2BlockInFuture; the latter accepted once its time passed, recording L1 block {landed}"
+        ),
+    }
+    .report();
 }
 
 #[tokio::test]
@@ -113,6 +124,17 @@ async fn a_proposer_challenging_its_own_wrong_proposal_still_loses_half_its_bond
     send("reclaimBond", devnet.outsider.rollup.reclaimBond(built_on)).await;
     assert_eq!(devnet.withdraw_all(&devnet.rival).await, pb);
     devnet.assert_solvent().await;
+    crate::chaos::Figures {
+        case: 16,
+        test: "a proposer challenging its own wrong proposal",
+        tried: 1,
+        faults: 1,
+        compared: 3,
+        detail: format!(
+            "the proposer won its own game as challenger and still lost {burnt} wei (half its bond, burnt); the honest proposal built on it was invalidated and its bond reclaimed whole; solvent"
+        ),
+    }
+    .report();
 }
 
 #[tokio::test]
@@ -220,4 +242,16 @@ async fn deposits_past_an_l1_blocks_gas_budget_are_refused_and_each_burns_l1_gas
     );
     assert_eq!(devnet.rollup.depositCount().call().await.unwrap(), 5);
     devnet.assert_solvent().await;
+    crate::chaos::Figures {
+        case: 17,
+        test: "a loop of deposits in one L1 block",
+        tried: 3,
+        faults: 1,
+        compared: 3,
+        detail: format!(
+            "two {max_gas}-gas deposits filled the {budget}-gas budget of their L1 block, the third reverted (DepositGasBudgetExceeded); a {max_gas}-gas deposit burnt {} L1 gas; the deposit gas price went {before} -> {after} wei; the L2 base fee rises at most 12.5% per block (light-node test)",
+            large.gas_used
+        ),
+    }
+    .report();
 }

@@ -536,6 +536,18 @@ async fn heavy_fee_history_requests_are_refused_and_memory_stays_bounded() {
         post(json!({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).to_string())
             .await;
     assert_eq!(v["result"], "0xa455", "the server still answers");
+    crate::chaos::Figures {
+        case: 18,
+        test: "5 MiB eth_feeHistory and an oversized batch",
+        tried: 5,
+        faults: 5,
+        compared: 2,
+        detail: format!(
+            "4 requests of {count} percentiles over 64 blocks refused (at most 100), RSS grew {} MiB (bound 256); a batch of answers past the 256 KiB response cap cut off with its error",
+            grown >> 20
+        ),
+    }
+    .report();
     rpc.stop();
     node.rpc.stop();
 }
@@ -616,8 +628,16 @@ async fn heavy_calls_never_hold_block_production_up() {
         }
     }
     assert!(answered >= 64, "every client got its answers: {answered}");
-    println!(
-        "heavy calls: {answered} answered while {built} blocks were built, the slowest in {slowest:?}"
-    );
+    crate::chaos::Figures {
+        case: 18,
+        test: "64 clients sending 30M-gas eth_estimateGas",
+        tried: answered,
+        faults: answered,
+        compared: built,
+        detail: format!(
+            "{answered} heavy calls answered with errors (allowance or the 5 s EVM timeout) while {built} blocks were built, the slowest in {slowest:?} (bound 1 s, the block time)"
+        ),
+    }
+    .report();
     node.rpc.stop();
 }
