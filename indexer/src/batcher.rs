@@ -105,6 +105,8 @@ pub struct Batcher {
     /// The last batch compressed, with its first block and its last block's number and hash: a
     /// round that fails to post it posts the same bytes next time instead of compressing again.
     encoded: Option<(u64, u64, B256, Vec<u8>)>,
+    /// The sequencer's resets onto the derived chain seen so far.
+    resets_seen: u64,
 }
 
 impl Batcher {
@@ -119,6 +121,7 @@ impl Batcher {
             posted_through: 0,
             last_tx: None,
             encoded: None,
+            resets_seen: 0,
         }
     }
 
@@ -133,7 +136,12 @@ impl Batcher {
             tracing::warn!("the batcher's earlier L1 transaction is still pending after 60 s");
         }
         let batches = scan_batches(self.sender.provider(), &self.sequencer, self.rollup).await?;
-        self.posted_through = batches.last().map_or(0, |b| b.blocks.1);
+        // Blocks derivation forced carry no batch; a reset onto the derived chain took them in.
+        self.posted_through = batches
+            .last()
+            .map_or(0, |b| b.blocks.1)
+            .max(self.sequencer.reset_head());
+        self.resets_seen = self.sequencer.resets();
         self.last_tx = batches.last().map(|b| b.l1_tx);
         self.sequencer.set_safe(self.posted_through);
         tracing::info!(
@@ -146,6 +154,18 @@ impl Batcher {
 
     /// Posts one batch if a threshold is reached; returns what it posted.
     pub async fn step(&mut self) -> Result<Option<PostedBatchInfo>, BatcherError> {
+        let resets = self.sequencer.resets();
+        if resets != self.resets_seen {
+            // The sequencer took the derived chain: what it holds up to there is on L1 (or forced),
+            // and what was posted after it was dropped by derivation.
+            self.resets_seen = resets;
+            self.posted_through = self.sequencer.reset_head();
+            self.encoded = None;
+            tracing::info!(
+                posted_through = self.posted_through,
+                "the sequencer reset onto the derived chain; posting from there"
+            );
+        }
         if let Some(hash) = self.last_tx
             && l1_call(self.sender.provider().get_transaction_receipt(hash))
                 .await?
@@ -357,11 +377,20 @@ pub async fn scan_batches(
             }
             let first = through + 1;
             let last = through + batch.blocks.len() as u64;
-            let matches = sequencer
-                .blocks(first, last)
-                .iter()
-                .zip(&batch.blocks)
-                .all(|(ours, posted)| ours.header.timestamp == posted.timestamp);
+            // The same blocks, not only the same times: origin and transactions too (with the
+            // parent hash checked above, the same content is the same block hash).
+            let matches =
+                sequencer
+                    .blocks(first, last)
+                    .iter()
+                    .zip(&batch.blocks)
+                    .all(|(ours, posted)| {
+                        let (origin, origin_hash) = sequencer.origin_of(ours);
+                        ours.header.timestamp == posted.timestamp
+                            && origin == posted.l1_origin_number
+                            && origin_hash == posted.l1_origin_hash
+                            && ours.batch_transactions() == posted.transactions
+                    });
             if !matches || sequencer.head_number() < last {
                 tracing::error!(
                     index = event.inner.data.index,

@@ -9,7 +9,9 @@ use std::{
 
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256, Bytes};
-use light_node::{BlockSource, DeriveError, DerivedBlock, Deriver, L2State, L2Transaction};
+use light_node::{
+    BlockAttributes, BlockSource, DeriveError, DerivedBlock, Deriver, L2State, L2Transaction,
+};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -534,38 +536,64 @@ impl Indexer {
         self.shared
             .metrics
             .observe_derivation(block.row.number, safe, started.elapsed());
-        self.check_against_sequencer(&derived);
+        self.check_against_sequencer(&derived).await;
         self.announce(&write);
         Ok(())
     }
 
-    /// Compares derived blocks with the sequencer's (devnet): a difference is logged loudly and shown
-    /// in the status.
-    fn check_against_sequencer(&self, derived: &[DerivedBlock]) {
+    /// Compares derived blocks with the sequencer's (devnet). Where they differ, L1 decided
+    /// otherwise (the batcher was away past the sequencing window, or a reorganisation took an
+    /// origin): the sequencer resets onto the derived chain, as op-node does. A difference that
+    /// cannot be reset (the blocks before differ too) is logged loudly and shown in the status.
+    async fn check_against_sequencer(&self, derived: &[DerivedBlock]) {
         let Some(sequencer) = &self.shared.sequencer else {
             return;
         };
-        for b in derived {
-            let number = b.block.header.number;
-            let sequenced = sequencer.block(number).map(|s| s.hash);
-            if sequenced != Some(b.block.hash) {
-                tracing::error!(
-                    number,
-                    derived = %b.block.hash,
-                    sequenced = ?sequenced,
-                    "THE DERIVED CHAIN DIFFERS FROM THE SEQUENCER'S"
-                );
-                self.shared.update(|s| {
-                    if s.divergence.is_none() {
-                        s.divergence = Some(Divergence {
-                            number,
-                            derived: b.block.hash,
-                            sequenced,
-                        });
-                    }
-                });
+        let Some(first) = derived.iter().position(|b| {
+            sequencer.block(b.block.header.number).map(|s| s.hash) != Some(b.block.hash)
+        }) else {
+            return;
+        };
+        let b = &derived[first];
+        let number = b.block.header.number;
+        let sequenced = sequencer.block(number).map(|s| s.hash);
+        let parent_agrees = sequencer
+            .block(number.saturating_sub(1))
+            .is_some_and(|p| p.hash == b.block.header.parent_hash);
+        if parent_agrees {
+            let blocks: Vec<(BlockAttributes, B256)> =
+                derived[first..].iter().map(attributes_of).collect();
+            match sequencer.reset_to_derived(number, &blocks).await {
+                Ok(report) => {
+                    tracing::warn!(
+                        number,
+                        derived = %b.block.hash,
+                        sequenced = ?sequenced,
+                        requeued = report.requeued.len(),
+                        lost = report.lost.len(),
+                        "the sequencer's chain differed from the derived one from this block; reset onto it"
+                    );
+                    self.shared.update(|s| s.divergence = None);
+                    return;
+                }
+                Err(e) => tracing::error!(number, error = %e, "cannot reset the sequencer"),
             }
         }
+        tracing::error!(
+            number,
+            derived = %b.block.hash,
+            sequenced = ?sequenced,
+            "THE DERIVED CHAIN DIFFERS FROM THE SEQUENCER'S"
+        );
+        self.shared.update(|s| {
+            if s.divergence.is_none() {
+                s.divergence = Some(Divergence {
+                    number,
+                    derived: b.block.hash,
+                    sequenced,
+                });
+            }
+        });
     }
 
     fn announce(&self, write: &L1BlockWrite) {
@@ -730,4 +758,26 @@ fn block_write(derived: &DerivedBlock, state: &mut L2State) -> Result<BlockWrite
         logs,
         accounts,
     })
+}
+
+/// The attributes derivation executed a block with, and the hash it gave: what the sequencer
+/// re-executes to adopt the block.
+fn attributes_of(b: &DerivedBlock) -> (BlockAttributes, B256) {
+    let header = &b.block.header;
+    let mut deposits = Vec::new();
+    let mut transactions = Vec::new();
+    for tx in &b.block.transactions {
+        match tx {
+            L2Transaction::Deposit(d) => deposits.push(d.clone()),
+            user => transactions.push(user.encoded()),
+        }
+    }
+    let attributes = BlockAttributes {
+        timestamp: header.timestamp,
+        l1_origin_number: b.l1_origin,
+        l1_origin_hash: header.mix_hash,
+        deposits,
+        transactions,
+    };
+    (attributes, b.block.hash)
 }

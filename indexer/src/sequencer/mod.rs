@@ -78,7 +78,28 @@ pub enum SequencerError {
     /// A block could not be persisted; the sequencer stopped building so nothing unpersisted is shown.
     #[error("the sequencer halted after a storage failure; restart it")]
     Halted,
+    /// A reset onto the derived chain could not be made.
+    #[error("reset onto the derived chain: {0}")]
+    Reset(String),
 }
+
+/// What a reset onto the derived chain did ([`Sequencer::reset_to_derived`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResetReport {
+    /// The first block replaced.
+    pub from: u64,
+    /// The sequencer's own blocks dropped.
+    pub dropped_blocks: u64,
+    /// Derived blocks re-executed in their place.
+    pub adopted: u64,
+    /// User transactions of the dropped blocks put back in the pool.
+    pub requeued: Vec<B256>,
+    /// Those that no longer applied, with the reason.
+    pub lost: Vec<(B256, String)>,
+}
+
+/// The most lost transactions whose reason the sequencer remembers.
+const MAX_LOST: usize = 10_000;
 
 /// Why `eth_sendRawTransaction` refused a transaction.
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +174,19 @@ struct Chain {
 }
 
 impl Chain {
+    /// Drops the blocks from `number` on.
+    fn truncate(&mut self, number: u64) {
+        let Ok(keep) = usize::try_from(number) else {
+            return;
+        };
+        for block in self.blocks.drain(keep.min(self.blocks.len())..) {
+            self.by_hash.remove(&block.hash);
+            for tx in &block.transactions {
+                self.tx_index.remove(&tx.hash());
+            }
+        }
+    }
+
     fn push(&mut self, block: Arc<SequencedBlock>) {
         let number = block.header.number;
         self.by_hash.insert(block.hash, number);
@@ -195,6 +229,15 @@ pub struct Sequencer {
     /// state reads) wait for the working state: calls that watch it (`rpc::call`) stop at once
     /// and run again after them.
     building: AtomicUsize,
+    /// Taken by whoever changes the chain (building a block, a reset onto the derived chain), so
+    /// that those never interleave.
+    producing: tokio::sync::Mutex<()>,
+    /// Resets onto the derived chain so far: the batcher learns the posted chain again after one.
+    resets: AtomicU64,
+    /// The last block the latest reset adopted.
+    reset_head: AtomicU64,
+    /// Transactions a reset took out of the chain that no longer applied, with the reason.
+    lost: Mutex<HashMap<B256, String>>,
     head_tx: watch::Sender<u64>,
 }
 
@@ -306,6 +349,10 @@ impl Sequencer {
             finalized: AtomicU64::new(0),
             halted: AtomicBool::new(false),
             building: AtomicUsize::new(0),
+            producing: tokio::sync::Mutex::new(()),
+            resets: AtomicU64::new(0),
+            reset_head: AtomicU64::new(0),
+            lost: Mutex::default(),
             head_tx,
         });
         sequencer.reload_mempool().await?;
@@ -645,6 +692,7 @@ impl Sequencer {
         origin: Option<L1Origin>,
         with_transactions: bool,
     ) -> Result<Arc<SequencedBlock>, SequencerError> {
+        let _producing = self.producing.lock().await;
         if self.halted.load(Ordering::Acquire) {
             return Err(SequencerError::Halted);
         }
@@ -681,24 +729,165 @@ impl Sequencer {
                 self.config.max_block_bytes,
             )
         };
+        let attributes = BlockAttributes {
+            timestamp: parent.header.timestamp + config.block_time,
+            l1_origin_number,
+            l1_origin_hash,
+            deposits,
+            transactions: selected.iter().map(|t| t.raw.clone()).collect(),
+        };
+        // The pool recovered every sender on admission.
+        let recovered = selected.iter().map(|t| t.recovered.clone()).collect();
+        self.commit(&parent, &attributes, recovered).await
+    }
+
+    /// Resets the chain onto the derived one, as op-node does when L1 decided otherwise (the batcher
+    /// was away past the sequencing window and derivation forced blocks, or an L1 reorganisation
+    /// took the origin of the sequencer's blocks): drops its blocks from `from` on, re-executes the
+    /// derived blocks `derived` (their attributes and the hash derivation gave each) in their place,
+    /// and puts the user transactions of the dropped blocks that the derived ones do not hold back
+    /// in the pool, reporting those that no longer apply. The batcher learns the posted chain again.
+    pub async fn reset_to_derived(
+        &self,
+        from: u64,
+        derived: &[(BlockAttributes, B256)],
+    ) -> Result<ResetReport, SequencerError> {
+        let _producing = self.producing.lock().await;
+        if self.halted.load(Ordering::Acquire) {
+            return Err(SequencerError::Halted);
+        }
+        let head = self.head_number();
+        if from == 0 || from > head + 1 {
+            return Err(SequencerError::Reset(format!(
+                "cannot reset from block {from}: the head is {head}"
+            )));
+        }
+        let parent = self
+            .block(from - 1)
+            .ok_or_else(|| SequencerError::Reset(format!("block {} is missing", from - 1)))?;
+        let dropped = self.blocks(from, head);
+        self.store.truncate_from(from).await?;
+        {
+            let _pool = lock(&self.pool);
+            let mut working = self.lock_working_to_build();
+            working.state.root = parent.header.state_root;
+            self.chain
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .truncate(from);
+        }
+        self.head_tx.send_replace(from - 1);
+        let mut report = ResetReport {
+            from,
+            dropped_blocks: dropped.len() as u64,
+            ..ResetReport::default()
+        };
+        let mut parent = parent;
+        for (attributes, expected) in derived {
+            let block = self.commit(&parent, attributes, Vec::new()).await?;
+            if block.hash != *expected {
+                // The same attributes on the same state must give the same block: anything else
+                // means the state is not what derivation has, and nothing more may be built on it.
+                self.halted.store(true, Ordering::Release);
+                return Err(SequencerError::Reset(format!(
+                    "re-executing derived block {} gave {}, derivation gave {expected}; sequencer halted",
+                    block.header.number, block.hash
+                )));
+            }
+            report.adopted += 1;
+            parent = block;
+        }
+        let kept: HashSet<B256> = {
+            let chain = self.chain.read().unwrap_or_else(|e| e.into_inner());
+            chain.tx_index.keys().copied().collect()
+        };
+        for block in &dropped {
+            for tx in &block.transactions {
+                let L2Transaction::User { .. } = tx else {
+                    continue;
+                };
+                let hash = tx.hash();
+                if kept.contains(&hash) {
+                    continue;
+                }
+                let raw = tx.encoded();
+                match self.admit(&raw) {
+                    Ok((added, gone)) => {
+                        if self
+                            .store
+                            .add_to_mempool(added.hash, added.seq, added.raw.clone())
+                            .await
+                            .is_ok()
+                        {
+                            report.requeued.push(hash);
+                        }
+                        let _ = self.store.remove_from_mempool(&gone).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(%hash, reason = %e, "a transaction of a dropped block no longer applies");
+                        report.lost.push((hash, e.to_string()));
+                    }
+                }
+            }
+        }
+        let last = parent.header.number;
+        // What derivation holds is posted (or forced): the batcher goes on from there.
+        self.set_safe(last);
+        self.reset_head.store(last, Ordering::Release);
+        self.resets.fetch_add(1, Ordering::AcqRel);
+        tracing::warn!(
+            from,
+            dropped = report.dropped_blocks,
+            adopted = report.adopted,
+            requeued = report.requeued.len(),
+            lost = report.lost.len(),
+            head = last,
+            "sequencer reset onto the derived chain"
+        );
+        let mut lost = lock(&self.lost);
+        for (hash, reason) in &report.lost {
+            if lost.len() >= MAX_LOST {
+                lost.clear();
+            }
+            lost.insert(*hash, reason.clone());
+        }
+        Ok(report)
+    }
+
+    /// Resets onto the derived chain so far ([`Self::reset_to_derived`]).
+    pub fn resets(&self) -> u64 {
+        self.resets.load(Ordering::Acquire)
+    }
+
+    /// The last derived block the latest reset adopted (0 before any): the chain up to it is
+    /// derivation's, so it needs no batch from this sequencer.
+    pub fn reset_head(&self) -> u64 {
+        self.reset_head.load(Ordering::Acquire)
+    }
+
+    /// Why a transaction the sequencer had included is gone: its block was replaced by the derived
+    /// chain and it no longer applied. `None` for any other transaction.
+    pub fn lost_reason(&self, hash: &B256) -> Option<String> {
+        lock(&self.lost).get(hash).cloned()
+    }
+
+    /// Executes `attributes` on top of `parent` (the head), persists the block and publishes it.
+    async fn commit(
+        &self,
+        parent: &SequencedBlock,
+        attributes: &BlockAttributes,
+        recovered: Vec<light_node::Recovered>,
+    ) -> Result<Arc<SequencedBlock>, SequencerError> {
+        let config = &self.genesis.config;
         let (executed, nodes, codes) = {
             let mut working = self.lock_working_to_build();
             let working = &mut *working;
-            let attributes = BlockAttributes {
-                timestamp: parent.header.timestamp + config.block_time,
-                l1_origin_number,
-                l1_origin_hash,
-                deposits,
-                transactions: selected.iter().map(|t| t.raw.clone()).collect(),
-            };
-            // The pool recovered every sender on admission.
-            let recovered = selected.iter().map(|t| t.recovered.clone()).collect();
             let executed = execute_block_recovered(
                 config,
                 &mut working.state,
                 &parent.header,
                 &working.hashes,
-                &attributes,
+                attributes,
                 recovered,
             )?;
             working.hashes.insert(executed.header.number, executed.hash);

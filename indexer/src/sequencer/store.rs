@@ -215,6 +215,16 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes the blocks from `number` on (the sequencer rewinds onto the derived chain). Trie nodes
+    /// and code stay: they are content-addressed, and harmless.
+    pub async fn truncate_from(&self, number: u64) -> Result<()> {
+        sqlx::query("DELETE FROM seq_blocks WHERE number >= ?")
+            .bind(number as i64)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Every stored block, in order.
     pub async fn blocks(&self) -> Result<Vec<SequencedBlock>> {
         let rows = sqlx::query("SELECT number, hash, header, body FROM seq_blocks ORDER BY number")

@@ -1,6 +1,8 @@
 //! The batcher stays away longer than the sequencing window (its L1 account runs dry): derivation
-//! forces the expired origins' blocks with their deposits, drops the batch that comes late, and a
-//! second derivation of the same L1 chain gives the same chain (case 4 of `docs/reliability.md`).
+//! forces the expired origins' blocks with their deposits, the sequencer resets onto the derived
+//! chain, its later batches are accepted, the transactions of its dropped blocks are mined again or
+//! reported lost, and a second derivation of the same L1 chain gives the same chain (case 4 of
+//! `docs/reliability.md`).
 
 use std::time::{Duration, Instant};
 
@@ -72,10 +74,11 @@ async fn a_batcher_away_past_the_window_gets_deposits_forced_and_its_late_batch_
         .await
         .expect("transfer")
         .tx_hash();
-    let unsafe_block = wait_receipt(&h.l2, unsafe_hash, deadline)
+    let sequenced_in = wait_receipt(&h.l2, unsafe_hash, deadline)
         .await
         .block_number
         .expect("sequenced");
+    assert!(sequenced_in > block);
 
     // The deposit's origin expires: derivation forces its block, and the deposit lands on L2.
     let until = Instant::now() + Duration::from_secs(90);
@@ -90,34 +93,90 @@ async fn a_batcher_away_past_the_window_gets_deposits_forced_and_its_late_batch_
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let status = x.shared().status();
-    let divergence = status
-        .divergence
-        .expect("the sequencer's chain is no longer the derived one");
-    assert!(divergence.number <= unsafe_block, "{divergence:?}");
+    // The sequencer's blocks from the first forced one on will never be safe: it resets onto the
+    // derived chain (op-node's reset), and its transactions go back to the pool.
+    let until = Instant::now() + Duration::from_secs(60);
+    while h.devnet.sequencer.resets() == 0 {
+        assert!(
+            Instant::now() < until,
+            "the sequencer never reset: {:?}",
+            x.shared().status().divergence
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let reset_head = h.devnet.sequencer.reset_head();
+    assert!(
+        reset_head >= block,
+        "the reset adopted the derived chain up to {reset_head}"
+    );
 
-    // The batcher returns; what it posts now is too late and is dropped, with the reason.
+    // The batcher returns: it posts from the derived head, and its batches are accepted.
     let _: serde_json::Value =
         h.l1.raw_request("anvil_setBalance".into(), (batcher, funds))
             .await
             .expect("anvil_setBalance");
-    let until = Instant::now() + Duration::from_secs(90);
-    let late = loop {
+    let until = Instant::now() + Duration::from_secs(150);
+    let accepted = loop {
         let batches: Page<BatchView> = x.get_ok("/batches?limit=100").await;
-        if let Some(late) = batches
-            .items
-            .iter()
-            .find(|b| !batches_before.items.iter().any(|old| old.index == b.index))
-            && late.status != "pending"
-        {
-            break late.clone();
+        if let Some(new) = batches.items.iter().find(|b| {
+            !batches_before.items.iter().any(|old| old.index == b.index) && b.status == "accepted"
+        }) {
+            break new.clone();
         }
-        assert!(Instant::now() < until, "the late batch never came");
+        assert!(
+            Instant::now() < until,
+            "no later batch was accepted: {:?}",
+            batches
+                .items
+                .iter()
+                .map(|b| (b.index, b.status.clone(), b.reason.clone()))
+                .collect::<Vec<_>>()
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
-    assert_eq!(late.status, "dropped", "{late:?}");
-    let reason = late.reason.clone().expect("a reason");
-    eprintln!("late batch {}: {reason}", late.index);
+    let late_dropped = x
+        .get_ok::<Page<BatchView>>("/batches?limit=100")
+        .await
+        .items
+        .iter()
+        .filter(|b| {
+            !batches_before.items.iter().any(|old| old.index == b.index) && b.status == "dropped"
+        })
+        .count();
+
+    // The transfer sequenced while the batcher was away is mined again and derived, or the
+    // sequencer says why it no longer applies.
+    let until = Instant::now() + Duration::from_secs(120);
+    let fate = loop {
+        if let Some(reason) = h.devnet.sequencer.lost_reason(&unsafe_hash) {
+            break format!("reported lost ({reason})");
+        }
+        let (status, body) = x.get(&format!("/txs/{unsafe_hash}")).await;
+        if status == 200 {
+            break format!("mined again in derived block {}", body["block_number"]);
+        }
+        assert!(
+            Instant::now() < until,
+            "transfer {unsafe_hash} was neither mined again nor reported lost"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    // The sequencer's chain is the derived chain.
+    let safe = x.shared().status().safe_head;
+    for n in block..=safe {
+        let derived: serde_json::Value = x.get_ok(&format!("/blocks/{n}")).await;
+        let ours = h
+            .devnet
+            .sequencer
+            .block(n)
+            .expect("the sequencer has it")
+            .hash;
+        assert_eq!(derived["hash"], serde_json::json!(ours), "block {n}");
+    }
+    eprintln!(
+        "reset adopted blocks through {reset_head}; batch {} accepted ({late_dropped} dropped); the transfer {fate}",
+        accepted.index
+    );
 
     // Every derivation of this L1 chain gives the same chain.
     let head = freeze_l1(h, &[x.shared()]).await;
@@ -136,7 +195,8 @@ async fn a_batcher_away_past_the_window_gets_deposits_forced_and_its_late_batch_
         faults: 1,
         compared: first.lines().count() as u64,
         detail: format!(
-            "window {WINDOW}: {forced} blocks forced, the deposit included, the late batch dropped ({reason}); two derivations' dumps ({} lines) equal",
+            "window {WINDOW}: {forced} blocks forced, the deposit included; the sequencer reset onto the derived chain (through block {reset_head}), batch {} then accepted ({late_dropped} late ones dropped), the transfer sent while the batcher was away {fate}; blocks {block} to {safe} equal the derived ones; two derivations' dumps ({} lines) equal",
+            accepted.index,
             first.lines().count()
         ),
     }
