@@ -319,6 +319,18 @@ fn focused(outcome: &Outcome, proposal: u64) -> (Verdict, Option<String>) {
         outcome.proposals.iter().find(|p| p.index == proposal),
     ) {
         (Verdict::CannotVerify { reason }, _) => (outcome.verdict.clone(), Some(reason.clone())),
+        // Never "verified" for a proposal L1 invalidated: it will not finalize, whatever its root.
+        (_, Some(p)) if p.matches() && !p.standing => {
+            let reason = "its root equals the one re-executed from L1 data, but L1 invalidated it \
+                          (a proposal it builds on lost a game): it will never finalize"
+                .to_owned();
+            (
+                Verdict::CannotVerify {
+                    reason: reason.clone(),
+                },
+                Some(reason),
+            )
+        }
         (_, Some(p)) if p.matches() => (
             Verdict::Verified,
             Some("its root equals the one re-executed from L1 data".into()),
@@ -451,7 +463,8 @@ fn ProposalChecks(checks: Vec<ProposalCheck>) -> impl IntoView {
                         <td>{short(&p.claimed.to_string())}</td>
                         <td>{short(&p.computed.to_string())}</td>
                         <td class=if p.matches() { "ok" } else { "bad" }>{match (p.matches(), p.standing) {
-                            (true, _) => "right",
+                            (true, true) => "right",
+                            (true, false) => "right, but invalidated on L1 (will not finalize)",
                             (false, true) => "wrong: fraud, still standing on L1",
                             (false, false) => "wrong: already invalidated on L1",
                         }}</td>

@@ -73,6 +73,9 @@ pub enum BatcherError {
         /// Why the L1 transaction failed.
         source: L1TxError,
     },
+    /// The sequencer's blocks could not be synced to disk before posting.
+    #[error("syncing the blocks to disk before posting: {0}")]
+    Sync(String),
     /// The compression task did not finish (the runtime is shutting down).
     #[error("encoding the batch: {0}")]
     Encode(String),
@@ -218,6 +221,11 @@ impl Batcher {
             _ => self.encode(blocks).await?,
         };
         self.encoded = Some((first, last, last_hash, data.clone()));
+        // Nothing goes to L1 that a power loss could take from the sequencer's disk.
+        self.sequencer
+            .sync_blocks()
+            .await
+            .map_err(|e| BatcherError::Sync(e.to_string()))?;
         let call = Rollup::appendBatchCall {
             data: data.clone().into(),
         };

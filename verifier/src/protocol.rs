@@ -168,7 +168,7 @@ pub struct ProposalCheck {
     /// The output root computed here.
     pub computed: B256,
     /// Whether L1 still counts it valid (it has not lost a game, nor has any proposal it builds
-    /// on). Read from L1 for wrong proposals only; `true` for right ones.
+    /// on), as L1 says.
     pub standing: bool,
 }
 

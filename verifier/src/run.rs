@@ -678,7 +678,9 @@ impl<'a, S: Source> Run<'a, S> {
             let Some(computed) = self.output_root(p.block) else {
                 continue;
             };
-            let standing = p.claimed == computed || self.is_valid(p.index).await?;
+            // Read for right proposals too: a right root that L1 invalidated (a proposal it builds
+            // on lost) will never finalize, and the page must not call it verified.
+            let standing = self.is_valid(p.index).await?;
             checks.push(ProposalCheck {
                 index: p.index,
                 block: p.block,

@@ -854,6 +854,11 @@ impl Sequencer {
         Ok(report)
     }
 
+    /// Makes every block built so far durable on disk (before the batcher posts them).
+    pub async fn sync_blocks(&self) -> Result<(), SequencerError> {
+        Ok(self.store.sync().await?)
+    }
+
     /// Resets onto the derived chain so far ([`Self::reset_to_derived`]).
     pub fn resets(&self) -> u64 {
         self.resets.load(Ordering::Acquire)

@@ -442,6 +442,22 @@ impl Source for Dropped {
     }
 }
 
+/// A right root that L1 invalidated (a proposal it builds on lost) is reported as not standing,
+/// so that the page never calls that proposal verified.
+#[wasm_bindgen_test]
+async fn a_right_proposal_that_l1_invalidated_is_reported_as_not_standing() {
+    let mut fake = Fake::new();
+    let (index, ..) = fake.proposals[0];
+    fake.proposals[0].3 = false;
+    let outcome = verify(&fake, Task::Batch { index: BATCH_INDEX }).await;
+    let check = outcome
+        .proposals
+        .iter()
+        .find(|p| p.index == index)
+        .expect("listed");
+    assert!(check.matches() && !check.standing, "{check:?}");
+}
+
 #[wasm_bindgen_test]
 async fn a_witness_with_one_tampered_node_never_verifies() {
     let base = Fake::new();
