@@ -202,3 +202,97 @@ async fn a_batcher_away_past_the_window_gets_deposits_forced_and_its_late_batch_
     }
     .report();
 }
+
+/// An L1 reorganisation takes the L1 block the sequencer's newest blocks name as their origin:
+/// derivation drops the batches that name it, forces blocks when the window closes, and the
+/// sequencer resets onto the derived chain, after which its batches are accepted again and a
+/// transfer sent after the reorganisation is derived.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorganisation_taking_the_sequencers_origin_ends_in_a_reset() {
+    let x = IndexHarness::start_with(Backend::Sqlite, "origin-reorg", |c| {
+        c.chain.sequencing_window = WINDOW;
+        c.batcher.window_margin = 3;
+    })
+    .await;
+    let h = &x.h;
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let sender = dev_signer(6);
+    let hash = *h
+        .l2
+        .send_raw_transaction(&transfer(&sender, 0, recipient(4), 7))
+        .await
+        .expect("transfer")
+        .tx_hash();
+    let block = wait_receipt(&h.l2, hash, deadline)
+        .await
+        .block_number
+        .expect("mined");
+    x.wait_safe(block, Duration::from_secs(120)).await;
+
+    // Replace L1 from the sequencer's current origin on.
+    let seq = &h.devnet.sequencer;
+    let (origin, origin_hash) = seq.origin_of(&seq.head());
+    let l1_head = h.l1.get_block_number().await.expect("head");
+    let depth = l1_head - origin + 1;
+    let _: serde_json::Value =
+        h.l1.raw_request(
+            "anvil_reorg".into(),
+            (depth, Vec::<serde_json::Value>::new()),
+        )
+        .await
+        .expect("anvil_reorg");
+    let replaced =
+        h.l1.get_block_by_number(origin.into())
+            .await
+            .expect("L1")
+            .expect("block")
+            .header
+            .hash;
+    assert_ne!(replaced, origin_hash, "the reorganisation took the origin");
+
+    let until = Instant::now() + Duration::from_secs(120);
+    while seq.resets() == 0 {
+        assert!(
+            Instant::now() < until,
+            "the sequencer never reset: {:?}",
+            x.shared().status()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // After the reset, a new transfer is sequenced, batched and derived, on the derived chain.
+    let after = *h
+        .l2
+        .send_raw_transaction(&transfer(&sender, 1, recipient(4), 8))
+        .await
+        .expect("transfer")
+        .tx_hash();
+    let until = Instant::now() + Duration::from_secs(150);
+    let derived_in = loop {
+        let (status, body) = x.get(&format!("/txs/{after}")).await;
+        if status == 200 {
+            break body["block_number"].as_u64().expect("a block number");
+        }
+        assert!(
+            Instant::now() < until,
+            "the transfer sent after the reorganisation was never derived"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    for n in block..=derived_in {
+        let derived: serde_json::Value = x.get_ok(&format!("/blocks/{n}")).await;
+        let ours = seq.block(n).expect("the sequencer has it").hash;
+        assert_eq!(derived["hash"], serde_json::json!(ours), "block {n}");
+    }
+    Figures {
+        case: 4,
+        test: "L1 reorganisation of the sequencer's origin",
+        tried: 1,
+        faults: 1,
+        compared: derived_in - block + 1,
+        detail: format!(
+            "a {depth}-block reorganisation replaced origin {origin}; the sequencer reset {} time(s) onto the derived chain; a transfer sent afterwards was derived in block {derived_in}; blocks {block} to {derived_in} equal the derived ones",
+            seq.resets()
+        ),
+    }
+    .report();
+}
