@@ -26,27 +26,35 @@ use crate::{
 /// L1 blocks an L2 block's origin stays usable; short, so that the test waits seconds.
 const WINDOW: u64 = 8;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_batcher_away_past_the_window_gets_deposits_forced_and_its_late_batch_dropped() {
-    let x = IndexHarness::start_with(Backend::Sqlite, "window", |c| {
+/// A devnet with a short sequencing window whose first transfer (nonce 0 of dev key 6) is safe;
+/// returns the harness and that transfer's block.
+async fn started(name: &str) -> (IndexHarness, u64) {
+    let x = IndexHarness::start_with(Backend::Sqlite, name, |c| {
         c.chain.sequencing_window = WINDOW;
         c.batcher.window_margin = 3;
     })
     .await;
-    let h = &x.h;
     let deadline = Instant::now() + Duration::from_secs(180);
-    let sender = dev_signer(6);
-    let hash = *h
-        .l2
-        .send_raw_transaction(&transfer(&sender, 0, recipient(4), 7))
-        .await
-        .expect("transfer")
-        .tx_hash();
-    let block = wait_receipt(&h.l2, hash, deadline)
+    let hash =
+        *x.h.l2
+            .send_raw_transaction(&transfer(&dev_signer(6), 0, recipient(4), 7))
+            .await
+            .expect("transfer")
+            .tx_hash();
+    let block = wait_receipt(&x.h.l2, hash, deadline)
         .await
         .block_number
         .expect("mined");
     x.wait_safe(block, Duration::from_secs(120)).await;
+    (x, block)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batcher_away_past_the_window_gets_deposits_forced_and_its_late_batch_dropped() {
+    let (x, block) = started("window").await;
+    let h = &x.h;
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let sender = dev_signer(6);
 
     // The batcher's L1 account runs dry; a deposit and an L2 transfer follow.
     let batcher = dev_signer(BATCHER_KEY_INDEX).address();
@@ -209,25 +217,9 @@ async fn a_batcher_away_past_the_window_gets_deposits_forced_and_its_late_batch_
 /// transfer sent after the reorganisation is derived.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reorganisation_taking_the_sequencers_origin_ends_in_a_reset() {
-    let x = IndexHarness::start_with(Backend::Sqlite, "origin-reorg", |c| {
-        c.chain.sequencing_window = WINDOW;
-        c.batcher.window_margin = 3;
-    })
-    .await;
+    let (x, block) = started("origin-reorg").await;
     let h = &x.h;
-    let deadline = Instant::now() + Duration::from_secs(180);
     let sender = dev_signer(6);
-    let hash = *h
-        .l2
-        .send_raw_transaction(&transfer(&sender, 0, recipient(4), 7))
-        .await
-        .expect("transfer")
-        .tx_hash();
-    let block = wait_receipt(&h.l2, hash, deadline)
-        .await
-        .block_number
-        .expect("mined");
-    x.wait_safe(block, Duration::from_secs(120)).await;
 
     // Replace L1 from the sequencer's current origin on.
     let seq = &h.devnet.sequencer;
