@@ -266,6 +266,7 @@ impl Sequencer {
         config: SequencerConfig,
     ) -> Result<Arc<Self>, SequencerError> {
         let (genesis_state, genesis_header) = genesis.genesis_state()?;
+        let reset_head = store.reset_head().await?;
         let mut written_nodes = HashSet::new();
         let (state, blocks) = match store.genesis().await? {
             Some(stored) => {
@@ -351,7 +352,7 @@ impl Sequencer {
             building: AtomicUsize::new(0),
             producing: tokio::sync::Mutex::new(()),
             resets: AtomicU64::new(0),
-            reset_head: AtomicU64::new(0),
+            reset_head: AtomicU64::new(reset_head),
             lost: Mutex::default(),
             head_tx,
         });
@@ -831,7 +832,9 @@ impl Sequencer {
             }
         }
         let last = parent.header.number;
-        // What derivation holds is posted (or forced): the batcher goes on from there.
+        // What derivation holds is posted (or forced): the batcher goes on from there, after a
+        // restart too.
+        self.store.set_reset_head(last).await?;
         self.set_safe(last);
         self.reset_head.store(last, Ordering::Release);
         self.resets.fetch_add(1, Ordering::AcqRel);

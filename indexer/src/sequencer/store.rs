@@ -155,6 +155,31 @@ impl Store {
         .transpose()
     }
 
+    /// The last block the latest reset onto the derived chain adopted (0 before any): blocks up to
+    /// it are derivation's, some forced without a batch, so a restarted batcher does not post them.
+    pub async fn reset_head(&self) -> Result<u64> {
+        let row = sqlx::query("SELECT value FROM seq_meta WHERE key = 'reset_head'")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Ok(0), |row| {
+            let text: String = row.get(0);
+            text.parse()
+                .map_err(|e: std::num::ParseIntError| StoreError::Corrupt {
+                    what: "reset head",
+                    reason: e.to_string(),
+                })
+        })
+    }
+
+    /// Records [`Store::reset_head`].
+    pub async fn set_reset_head(&self, number: u64) -> Result<()> {
+        sqlx::query("INSERT OR REPLACE INTO seq_meta (key, value) VALUES ('reset_head', ?)")
+            .bind(number.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Records the genesis: its record, block 0, and the genesis state's trie nodes.
     pub async fn init_genesis(
         &self,

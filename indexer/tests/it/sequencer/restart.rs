@@ -334,3 +334,20 @@ async fn a_server_killed_mid_game_finishes_the_game_after_restart_and_wins() {
     let proposal = rollup.proposal(end.proposalIndex).call().await.expect("p");
     assert!(proposal.lost);
 }
+
+/// The last block a reset onto the derived chain adopted survives a restart, so a restarted
+/// batcher does not post blocks that derivation forced (they carry no batch on L1).
+#[tokio::test]
+async fn the_reset_head_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("sequencer.sqlite");
+    let store = indexer::sequencer::Store::open(&path).await.expect("opens");
+    assert_eq!(store.reset_head().await.expect("reads"), 0);
+    store.set_reset_head(41).await.expect("writes");
+    store.set_reset_head(87).await.expect("writes again");
+    drop(store);
+    let store = indexer::sequencer::Store::open(&path)
+        .await
+        .expect("opens again");
+    assert_eq!(store.reset_head().await.expect("reads"), 87);
+}
