@@ -670,7 +670,16 @@ mod tests {
     use crate::genesis::dev_signer;
 
     fn sign(key: usize, nonce: u64, fee: u128, tip: u128) -> Bytes {
-        let signer = dev_signer(key);
+        sign_with(&dev_signer(key), nonce, fee, tip)
+    }
+
+    /// A transfer of 1 wei from `signer` with these fees.
+    fn sign_with(
+        signer: &alloy::signers::local::PrivateKeySigner,
+        nonce: u64,
+        fee: u128,
+        tip: u128,
+    ) -> Bytes {
         let mut tx = TxEip1559 {
             chain_id: ChainConfig::devnet().chain_id,
             nonce,
@@ -831,18 +840,7 @@ mod tests {
         let signer =
             alloy::signers::local::PrivateKeySigner::from_bytes(&B256::from(U256::from(key + 1)))
                 .expect("a key");
-        let mut tx = TxEip1559 {
-            chain_id: ChainConfig::devnet().chain_id,
-            nonce,
-            gas_limit: 21_000,
-            max_fee_per_gas: fee,
-            max_priority_fee_per_gas: GWEI,
-            to: TxKind::Call(Address::with_last_byte(1)),
-            value: U256::from(1),
-            ..Default::default()
-        };
-        let sig = signer.sign_transaction_sync(&mut tx).expect("sign");
-        decode(&TxEnvelope::from(tx.into_signed(sig)).encoded_2718()).expect("decodes")
+        decode(&sign_with(&signer, nonce, fee, GWEI)).expect("decodes")
     }
 
     /// 300 cheap accounts each send 8 nonce-gapped transactions (which cannot run) to fill the pool

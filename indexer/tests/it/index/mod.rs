@@ -176,6 +176,32 @@ impl Harness {
     }
 }
 
+/// Replaces L1's newest `depth` blocks with empty ones (`anvil_reorg`).
+pub(crate) async fn reorg_l1(h: &Harness, depth: u64) {
+    use alloy::providers::Provider as _;
+    let _: serde_json::Value =
+        h.l1.raw_request(
+            "anvil_reorg".into(),
+            (depth, Vec::<serde_json::Value>::new()),
+        )
+        .await
+        .expect("anvil_reorg");
+}
+
+/// Asserts that the sequencer's blocks `from..=to` are the derived ones the API serves.
+pub(crate) async fn assert_sequencer_is_derived(x: &IndexHarness, from: u64, to: u64) {
+    for n in from..=to {
+        let derived: serde_json::Value = x.get_ok(&format!("/blocks/{n}")).await;
+        let ours =
+            x.h.devnet
+                .sequencer
+                .block(n)
+                .expect("the sequencer has it")
+                .hash;
+        assert_eq!(derived["hash"], serde_json::json!(ours), "block {n}");
+    }
+}
+
 pub(crate) async fn start_index(h: &Harness, url: &str) -> RunningIndex {
     let config = index::IndexerConfig {
         poll: Duration::from_millis(200),

@@ -10,7 +10,9 @@ use indexer::{
 };
 use sqlx::Row;
 
-use super::{Backend, IndexHarness, assert_consistent, derive_again, freeze_l1, recipient};
+use super::{
+    Backend, IndexHarness, assert_consistent, derive_again, freeze_l1, recipient, reorg_l1,
+};
 use crate::sequencer::{end_to_end::wait_receipt, transfer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,13 +56,7 @@ async fn rolls_back_and_rederives(backend: Backend) {
     let head = h.l1.get_block_number().await.expect("head");
     let depth = head - newest.l1_block + 2;
     let before = x.shared().status().reorgs;
-    let _: serde_json::Value =
-        h.l1.raw_request(
-            "anvil_reorg".into(),
-            (depth, Vec::<serde_json::Value>::new()),
-        )
-        .await
-        .expect("anvil_reorg");
+    reorg_l1(h, depth).await;
     let canonical =
         h.l1.get_block_by_number(newest.l1_block.into())
             .await
@@ -153,13 +149,7 @@ async fn a_reorg_below_l1_finality_is_refused_with_an_alert_and_rewrites_nothing
     let head = freeze_l1(h, &[x.shared()]).await;
     let before = x.shared().db.dump().await.expect("dump");
     let depth = head - finalized + 3;
-    let _: serde_json::Value =
-        h.l1.raw_request(
-            "anvil_reorg".into(),
-            (depth, Vec::<serde_json::Value>::new()),
-        )
-        .await
-        .expect("anvil_reorg");
+    reorg_l1(h, depth).await;
 
     // The alert: in the status, on every round, and in the metrics; the reorg is not followed.
     let until = Instant::now() + Duration::from_secs(60);

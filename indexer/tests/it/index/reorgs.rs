@@ -13,7 +13,7 @@ use alloy::{
 };
 use indexer::index::query::AccountView;
 
-use super::{Backend, IndexHarness, assert_consistent, recipient};
+use super::{Backend, IndexHarness, assert_consistent, recipient, reorg_l1};
 use crate::{
     chaos::{Figures, Xorshift},
     sequencer::{end_to_end::wait_receipt, transfer},
@@ -86,13 +86,7 @@ async fn random_l1_reorgs_during_traffic_keep_balances_and_nonces_equal_to_a_mod
         let head = h.l1.get_block_number().await.expect("head");
         let depth = 1 + random.below(MAX_DEPTH.min(head - deployed - 1));
         let reorgs = x.shared().status().reorgs;
-        let _: serde_json::Value =
-            h.l1.raw_request(
-                "anvil_reorg".into(),
-                (depth, Vec::<serde_json::Value>::new()),
-            )
-            .await
-            .expect("anvil_reorg");
+        reorg_l1(h, depth).await;
         depths.push(depth);
         // The index is on the new chain once it holds L1's head block by its new hash.
         let until = Instant::now() + Duration::from_secs(60);

@@ -16,7 +16,10 @@ use indexer::{
     index::query::{AccountView, BatchView, Page},
 };
 
-use super::{Backend, IndexHarness, derive_again, freeze_l1, recipient};
+use super::{
+    Backend, IndexHarness, assert_sequencer_is_derived, derive_again, freeze_l1, recipient,
+    reorg_l1,
+};
 use crate::{
     chaos::Figures,
     index::reorg::without_state,
@@ -171,16 +174,7 @@ async fn a_batcher_away_past_the_window_gets_deposits_forced_and_its_late_batch_
     };
     // The sequencer's chain is the derived chain.
     let safe = x.shared().status().safe_head;
-    for n in block..=safe {
-        let derived: serde_json::Value = x.get_ok(&format!("/blocks/{n}")).await;
-        let ours = h
-            .devnet
-            .sequencer
-            .block(n)
-            .expect("the sequencer has it")
-            .hash;
-        assert_eq!(derived["hash"], serde_json::json!(ours), "block {n}");
-    }
+    assert_sequencer_is_derived(&x, block, safe).await;
     eprintln!(
         "reset adopted blocks through {reset_head}; batch {} accepted ({late_dropped} dropped); the transfer {fate}",
         accepted.index
@@ -226,13 +220,7 @@ async fn a_reorganisation_taking_the_sequencers_origin_ends_in_a_reset() {
     let (origin, origin_hash) = seq.origin_of(&seq.head());
     let l1_head = h.l1.get_block_number().await.expect("head");
     let depth = l1_head - origin + 1;
-    let _: serde_json::Value =
-        h.l1.raw_request(
-            "anvil_reorg".into(),
-            (depth, Vec::<serde_json::Value>::new()),
-        )
-        .await
-        .expect("anvil_reorg");
+    reorg_l1(h, depth).await;
     let replaced =
         h.l1.get_block_by_number(origin.into())
             .await
@@ -270,11 +258,7 @@ async fn a_reorganisation_taking_the_sequencers_origin_ends_in_a_reset() {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
-    for n in block..=derived_in {
-        let derived: serde_json::Value = x.get_ok(&format!("/blocks/{n}")).await;
-        let ours = seq.block(n).expect("the sequencer has it").hash;
-        assert_eq!(derived["hash"], serde_json::json!(ours), "block {n}");
-    }
+    assert_sequencer_is_derived(&x, block, derived_in).await;
     Figures {
         case: 4,
         test: "L1 reorganisation of the sequencer's origin",
